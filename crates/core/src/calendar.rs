@@ -299,7 +299,10 @@ mod tests {
     #[test]
     fn calendar_covers_2021_to_2026_and_falls_back_outside() {
         let (lo, hi) = WorkingDays::covered_range();
-        assert!(lo <= d("2021-01-01") && hi >= d("2026-12-25"), "covered {lo}–{hi}");
+        assert!(
+            lo <= d("2021-01-01") && hi >= d("2026-12-25"),
+            "covered {lo}–{hi}"
+        );
         // 2026: Spring Festival Feb 15–23 off, Sat Feb 14 and Feb 28 worked.
         assert!(!WorkingDays::is_working_day(d("2026-02-16")));
         assert!(WorkingDays::is_working_day(d("2026-02-14")));

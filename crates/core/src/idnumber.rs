@@ -68,7 +68,13 @@ pub fn mask(id: &str) -> String {
     chars
         .iter()
         .enumerate()
-        .map(|(i, &c)| if i < 6 || i >= chars.len() - 4 { c } else { '*' })
+        .map(|(i, &c)| {
+            if i < 6 || i >= chars.len() - 4 {
+                c
+            } else {
+                '*'
+            }
+        })
         .collect()
 }
 

@@ -18,8 +18,8 @@ pub use model::household::{
     Assistance, ClassPeriod, Household, HouseholdClass, LabourAbility, MedicalInsurance, Member,
     MonitoredKind, Pairing, PairingEndReason, Risk, SchoolStage,
 };
-pub use model::record::Record;
 pub use model::income::{Fen, IncomeCategory, IncomeItem, IncomeRecord, MonitoringLine};
+pub use model::record::Record;
 pub use model::visit::{
     Check, CheckItem, CheckStatus, Checks, Contact, ContactChannel, GeoPoint, SignReplacement,
     Tidiness, Visit,

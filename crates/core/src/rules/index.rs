@@ -57,7 +57,10 @@ impl<'a> Index<'a> {
 
         let mut pairings_by_household: HashMap<Uuid, Vec<&Pairing>> = HashMap::new();
         for p in &dataset.pairings {
-            pairings_by_household.entry(p.household_id).or_default().push(p);
+            pairings_by_household
+                .entry(p.household_id)
+                .or_default()
+                .push(p);
         }
         for v in pairings_by_household.values_mut() {
             v.sort_by_key(|p| (p.start, p.id));
@@ -65,7 +68,10 @@ impl<'a> Index<'a> {
 
         let mut visits_by_household: HashMap<Uuid, Vec<&Visit>> = HashMap::new();
         for v in in_force(&dataset.visits, |v| v.id, |v| v.corrects) {
-            visits_by_household.entry(v.household_id).or_default().push(v);
+            visits_by_household
+                .entry(v.household_id)
+                .or_default()
+                .push(v);
         }
         for v in visits_by_household.values_mut() {
             v.sort_by_key(|v| (v.visited_at, v.id));
@@ -73,7 +79,10 @@ impl<'a> Index<'a> {
 
         let mut income_by_household: HashMap<Uuid, Vec<&IncomeRecord>> = HashMap::new();
         for r in in_force(&dataset.income_records, |r| r.id, |r| r.corrects) {
-            income_by_household.entry(r.household_id).or_default().push(r);
+            income_by_household
+                .entry(r.household_id)
+                .or_default()
+                .push(r);
         }
         for v in income_by_household.values_mut() {
             v.sort_by_key(|r| (r.period, r.collected_on, r.id));
@@ -81,7 +90,10 @@ impl<'a> Index<'a> {
 
         let mut evaluations_by_household: HashMap<Uuid, Vec<&Evaluation>> = HashMap::new();
         for e in in_force(&dataset.evaluations, |e| e.id, |e| e.corrects) {
-            evaluations_by_household.entry(e.household_id).or_default().push(e);
+            evaluations_by_household
+                .entry(e.household_id)
+                .or_default()
+                .push(e);
         }
         for v in evaluations_by_household.values_mut() {
             v.sort_by_key(|e| (e.period, e.evaluated_on, e.id));

@@ -17,6 +17,9 @@ mod r7;
 mod w2;
 mod w4;
 
+#[cfg(test)]
+pub(crate) mod testkit;
+
 pub use w2::visit_day_is_plausible;
 
 pub mod types;

@@ -165,13 +165,13 @@ pub enum AlertDetail {
         proposed_successor_id: Option<Uuid>,
     },
     /// R6: a monitored household without a paired cadre.
-    NoCadre {
-        since: NaiveDate,
-        risks: Vec<Risk>,
-    },
+    NoCadre { since: NaiveDate, risks: Vec<Risk> },
     /// W2: a visit whose date cannot be right (see `docs/rules.md`); it counts for nothing until
     /// corrected.
-    ImplausibleVisitDate { visit_id: Uuid, visited_on: NaiveDate },
+    ImplausibleVisitDate {
+        visit_id: Uuid,
+        visited_on: NaiveDate,
+    },
 }
 
 /// Something a supervisor must look at.
