@@ -19,6 +19,7 @@ pub use model::household::{
     MonitoredKind, Pairing, PairingEndReason, Risk, SchoolStage,
 };
 pub use model::income::{Fen, IncomeCategory, IncomeItem, IncomeRecord, MonitoringLine};
+pub use model::json::{DatasetJsonError, dataset_from_json, dataset_to_json};
 pub use model::record::Record;
 pub use model::visit::{
     Check, CheckItem, CheckStatus, Checks, Contact, ContactChannel, GeoPoint, SignReplacement,

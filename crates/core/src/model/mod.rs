@@ -4,6 +4,7 @@ pub mod area;
 pub mod dataset;
 pub mod household;
 pub mod income;
+pub mod json;
 pub mod record;
 pub mod visit;
 pub mod work;
