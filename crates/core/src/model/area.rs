@@ -35,6 +35,7 @@ pub struct Area {
     pub name: String,
     pub level: AreaLevel,
     /// The enclosing area; `None` only for the county.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<Uuid>,
 }
 

@@ -218,7 +218,7 @@ mod tests {
     }
 
     #[test]
-    fn r3_cadre_visits_lifted_household_each_quarter_late_visit_is_not_counted() {
+    fn r3_cadre_visits_lifted_household_each_quarter() {
         let mut f = Fixture::new();
         let c = f.cadre("李四");
         let h = f.lifted();
