@@ -9,6 +9,7 @@ pub mod idnumber;
 pub mod income;
 pub mod model;
 pub mod rules;
+pub mod sync;
 pub mod validate;
 
 pub use calendar::{Month, Quarter, WorkingDays};

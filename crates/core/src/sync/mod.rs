@@ -1,0 +1,10 @@
+//! Sync primitives shared by devices and servers (no I/O): the hybrid logical clock, operations
+//! and the per-field merge.
+
+pub mod hlc;
+pub mod merge;
+pub mod op;
+
+pub use hlc::{Hlc, HlcClock};
+pub use merge::{EntityState, FieldState, Head};
+pub use op::{OP_SCHEMA_VERSION, Operation};
