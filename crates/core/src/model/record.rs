@@ -12,6 +12,9 @@ use crate::model::work::{
 };
 
 /// One record of any entity. JSON: `{"entity": "visit", "record": {…}}`.
+// Records are handled one at a time (never in large arrays), so the size difference between a visit
+// and a unit costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "entity", content = "record", rename_all = "snake_case")]
 pub enum Record {

@@ -40,11 +40,11 @@ pub struct Index<'a> {
     pub first_secretaries_by_village: HashMap<Uuid, Vec<&'a Person>>,
 }
 
-fn in_force<'a, T>(
-    items: &'a [T],
+fn in_force<T>(
+    items: &[T],
     id: impl Fn(&T) -> Uuid,
     corrects: impl Fn(&T) -> Option<Uuid>,
-) -> impl Iterator<Item = &'a T> {
+) -> impl Iterator<Item = &T> {
     let corrected: HashSet<Uuid> = items.iter().filter_map(&corrects).collect();
     items.iter().filter(move |r| !corrected.contains(&id(r)))
 }

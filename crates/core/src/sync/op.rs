@@ -79,12 +79,12 @@ impl Operation {
     /// The fields of `record` as a creation patch (all fields except `id`).
     pub fn fields_of(record: &Record) -> BTreeMap<String, serde_json::Value> {
         let mut out = BTreeMap::new();
-        if let Ok(serde_json::Value::Object(obj)) = serde_json::to_value(record) {
-            if let Some(serde_json::Value::Object(fields)) = obj.get("record") {
-                for (k, v) in fields {
-                    if k != "id" {
-                        out.insert(k.clone(), v.clone());
-                    }
+        if let Ok(serde_json::Value::Object(obj)) = serde_json::to_value(record)
+            && let Some(serde_json::Value::Object(fields)) = obj.get("record")
+        {
+            for (k, v) in fields {
+                if k != "id" {
+                    out.insert(k.clone(), v.clone());
                 }
             }
         }
