@@ -4,6 +4,7 @@
 pub mod hlc;
 pub mod merge;
 pub mod op;
+pub mod wire;
 
 pub use hlc::{Hlc, HlcClock};
 pub use merge::{EntityState, FieldState, Head};

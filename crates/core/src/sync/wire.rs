@@ -1,0 +1,98 @@
+//! The sync protocol's messages (version 1), shared by the server and the client.
+//! Frozen by golden tests and described in `docs/sync-protocol.md`.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::sync::hlc::Hlc;
+use crate::sync::op::Operation;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// `POST /v1/push`: a device's operations in `origin_seq` order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device_id: Uuid,
+    pub ops: Vec<Operation>,
+}
+
+/// What happened to one operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OpStatus {
+    /// Stored now.
+    Accepted,
+    /// Already stored before (a retry): harmless.
+    Duplicate,
+    /// Refused; see the reason. The device keeps it and shows it to the user.
+    Rejected,
+}
+
+/// Why an operation was refused: a stable code and a message naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub message: String,
+}
+
+/// The answer for a run of consecutive operations with the same status (`first_seq..=last_seq`
+/// of the pushing device). A rejected operation is always a run of its own, with its reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpResult {
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub status: OpStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+/// Answer to a push.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Every pushed operation is covered by exactly one run, in order.
+    pub results: Vec<OpResult>,
+    /// The highest `origin_seq` of this device the server has processed with no gap before it:
+    /// the device resends from the next one.
+    pub device_seq: u64,
+    /// The server's clock: the device absorbs it.
+    pub server_hlc: Hlc,
+}
+
+/// One operation in the feed, with its position.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedEntry {
+    pub server_seq: u64,
+    pub op: Operation,
+}
+
+/// Answer to `GET /v1/pull?after=CURSOR&limit=N[&scope=PATH]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Ascending by `server_seq`.
+    pub entries: Vec<FeedEntry>,
+    /// The cursor to ask from next (the last `server_seq` looked at, even if it was filtered out).
+    pub cursor: u64,
+    /// More entries wait after `cursor`.
+    pub has_more: bool,
+    pub server_hlc: Hlc,
+}
+
+/// Answer to `GET /v1/version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub protocol: u32,
+    pub server: String,
+    /// Content encodings accepted for requests and offered for responses.
+    pub encodings: Vec<String>,
+    pub max_body_bytes: u64,
+    pub max_ops_per_push: u32,
+    pub max_pull_limit: u32,
+}
+
+/// The body of every 4xx/5xx answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
