@@ -241,10 +241,7 @@ mod tests {
         let found = gaps(&f, "2024-06-30", hh);
         assert_eq!(found.len(), 1, "{found:?}");
         let gap = &found[0];
-        assert_eq!(
-            gap_detail(gap),
-            (d("2024-04-01"), Some(d("2024-04-01")), 1)
-        );
+        assert_eq!(gap_detail(gap), (d("2024-04-01"), Some(d("2024-04-01")), 1));
         assert!(!gap.open);
         assert_eq!(gap.raised_on, d("2024-04-01"));
         assert_eq!(previous(gap), Some(first));
@@ -325,11 +322,7 @@ mod tests {
 
         // An ordinary household monitored from 2024-05-10, risk eliminated from 2024-06-01 (no
         // longer assisted), paired from 2024-05-20: the gap is May 10–19 only.
-        let hh = f.household(
-            HouseholdClass::NotAssisted,
-            None,
-            d("2020-01-01"),
-        );
+        let hh = f.household(HouseholdClass::NotAssisted, None, d("2020-01-01"));
         f.reclass(
             hh,
             d("2024-05-10"),
