@@ -80,7 +80,8 @@ pub const NOT_A_CADRE: &str = "not_a_cadre";
 pub const END_REASON_WITHOUT_END: &str = "end_reason_without_end";
 
 // Visits, contacts, signs.
-/// The visitor is unknown, or holds no visiting role (cadre, first secretary, team member) that day.
+/// The visitor is unknown, or holds no visiting role (cadre, first secretary, team member)
+/// on the visit day.
 pub const VISITOR_NOT_CADRE: &str = "visitor_not_cadre";
 /// A check marked risk without a note.
 pub const RISK_NEEDS_NOTE: &str = "risk_needs_note";
