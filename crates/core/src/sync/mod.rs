@@ -1,6 +1,7 @@
 //! Sync primitives shared by devices and servers (no I/O): the hybrid logical clock, operations
 //! and the per-field merge.
 
+pub mod check;
 pub mod hlc;
 pub mod merge;
 pub mod op;
