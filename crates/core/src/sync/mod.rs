@@ -2,11 +2,13 @@
 //! and the per-field merge.
 
 pub mod check;
+pub mod device;
 pub mod hlc;
 pub mod merge;
 pub mod op;
 pub mod wire;
 
+pub use device::DeviceStore;
 pub use hlc::{Hlc, HlcClock};
 pub use merge::{EntityState, FieldState, Head};
 pub use op::{OP_SCHEMA_VERSION, Operation};

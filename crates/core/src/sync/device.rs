@@ -1,0 +1,41 @@
+//! What a device's local store offers to the sync client. Implemented by `bangfu-store` (SQLite on
+//! the phone) and by test doubles; used by `bangfu-sync-client`. Defined here so that neither
+//! depends on the other.
+
+use uuid::Uuid;
+
+use crate::sync::hlc::Hlc;
+use crate::sync::op::Operation;
+use crate::sync::wire::{FeedEntry, PushResponse};
+
+/// A device's side of sync. Every method that writes commits before it returns, so a crash or a
+/// cut connection between two calls loses nothing and the next sync resumes where this one was.
+pub trait DeviceStore {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    /// The id this device signs its operations with (one per installation).
+    fn device_id(&self) -> Uuid;
+
+    /// The highest `origin_seq` of this device that the server has processed (its `device_seq`).
+    fn acked_seq(&self) -> Result<u64, Self::Error>;
+
+    /// This device's operations with `origin_seq > after_seq`, ascending, at most `limit`.
+    fn pending_ops(&self, after_seq: u64, limit: usize) -> Result<Vec<Operation>, Self::Error>;
+
+    /// How many of this device's operations the server has not processed yet.
+    fn pending_count(&self) -> Result<u64, Self::Error>;
+
+    /// Records the server's answer to a push: `device_seq` moves forward, rejected operations are
+    /// kept with their reasons for the user to see (never deleted).
+    fn acknowledge(&mut self, response: &PushResponse) -> Result<(), Self::Error>;
+
+    /// The feed position this device has applied up to.
+    fn cursor(&self) -> Result<u64, Self::Error>;
+
+    /// Applies pulled operations (idempotent: operations already held are skipped) and moves the
+    /// cursor to `cursor`, in one transaction.
+    fn apply_pulled(&mut self, entries: &[FeedEntry], cursor: u64) -> Result<(), Self::Error>;
+
+    /// Absorbs the server's clock into the device's HLC.
+    fn observe_server_clock(&mut self, hlc: Hlc) -> Result<(), Self::Error>;
+}
