@@ -1,0 +1,199 @@
+//! Schema migrations: an ordered list of SQL files, each applied once in its own transaction and
+//! recorded in `schema_migrations` with a checksum of its text.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::{MigrationProblem, StoreError};
+
+/// One schema migration.
+#[derive(Debug, Clone, Copy)]
+pub struct Migration {
+    /// 1, 2, 3 … in order, without gaps.
+    pub version: u32,
+    /// The file's name without `.sql`.
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// The migrations of the store, in the order they apply.
+///
+/// APPEND-ONLY: once a migration has landed on main, never edit, reorder or remove it — devices
+/// in the field have applied it, and a database whose recorded checksum differs from the build's
+/// refuses to open. To change the schema, add `migrations/000N_what.sql` at the end of this list
+/// (and its checksum to the `LANDED` list of the tests).
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
+
+const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    checksum   TEXT NOT NULL,
+    applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+)";
+
+/// The checksum recorded for a migration: 64-bit FNV-1a of its text with line endings normalised
+/// to `\n` (so a checkout that turns them into `\r\n` does not count as an edit).
+pub fn checksum(sql: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let bytes = sql.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' && bytes.get(i + 1) == Some(&b'\n') {
+            continue;
+        }
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("fnv1a64:{hash:016x}")
+}
+
+/// The SQL of every migration, concatenated (for tests that inspect the schema).
+#[cfg(test)]
+pub(crate) fn all_sql() -> String {
+    MIGRATIONS.iter().map(|m| m.sql).collect()
+}
+
+/// Checks the migrations recorded in the database against this build's, then applies the missing
+/// ones, each in its own transaction.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    apply(conn, MIGRATIONS)
+}
+
+pub(crate) fn apply(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+    conn.execute_batch(CREATE_TABLE)?;
+    let applied: Vec<(u32, String, String)> = {
+        let mut stmt =
+            conn.prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")?;
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?
+    };
+    for (version, name, recorded) in &applied {
+        let Some(m) = migrations.iter().find(|m| m.version == *version) else {
+            return Err(StoreError::Migration {
+                version: *version,
+                name: name.clone(),
+                problem: MigrationProblem::UnknownToThisBuild,
+            });
+        };
+        let expected = checksum(m.sql);
+        if *recorded != expected {
+            return Err(StoreError::Migration {
+                version: *version,
+                name: name.clone(),
+                problem: MigrationProblem::ChecksumMismatch {
+                    recorded: recorded.clone(),
+                    expected,
+                },
+            });
+        }
+    }
+    for m in migrations {
+        if applied.iter().any(|(v, _, _)| *v == m.version) {
+            continue;
+        }
+        let failed = |e: rusqlite::Error| StoreError::Migration {
+            version: m.version,
+            name: m.name.to_owned(),
+            problem: MigrationProblem::Failed(e.to_string()),
+        };
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(StoreError::Sqlite)?;
+        // Another connection may have applied it while we waited for the write lock.
+        let done: Option<u32> = tx
+            .query_row(
+                "SELECT version FROM schema_migrations WHERE version = ?1",
+                [m.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if done.is_some() {
+            continue;
+        }
+        tx.execute_batch(m.sql).map_err(failed)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, name, checksum) VALUES (?1, ?2, ?3)",
+            rusqlite::params![m.version, m.name, checksum(m.sql)],
+        )
+        .map_err(failed)?;
+        tx.commit().map_err(failed)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checksum of every landed migration. A failure here means a landed migration was
+    /// edited: revert the edit and add a new migration instead.
+    const LANDED: &[(u32, &str, &str)] = &[(1, "0001_initial", "fnv1a64:0f0b0585f15b2ae4")];
+
+    #[test]
+    fn landed_migrations_are_never_edited() {
+        for (version, name, sum) in LANDED {
+            let m = MIGRATIONS
+                .iter()
+                .find(|m| m.version == *version)
+                .unwrap_or_else(|| panic!("landed migration {version} was removed"));
+            assert_eq!(m.name, *name, "landed migration {version} was renamed");
+            assert_eq!(
+                checksum(m.sql),
+                *sum,
+                "landed migration {name} was edited: revert it and add a new migration"
+            );
+        }
+    }
+
+    #[test]
+    fn versions_are_consecutive_from_one() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1, "{}", m.name);
+            assert!(
+                m.name.starts_with(&format!("{:04}_", m.version)),
+                "{}",
+                m.name
+            );
+        }
+    }
+
+    #[test]
+    fn checksum_ignores_crlf_but_not_edits() {
+        let a = "CREATE TABLE t (x);\nCREATE INDEX i ON t (x);\n";
+        assert_eq!(checksum(a), checksum(&a.replace('\n', "\r\n")));
+        assert_ne!(checksum(a), checksum(&a.replace("(x)", "(y)")));
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_behind() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let bad = [
+            Migration {
+                version: 1,
+                name: "0001_ok",
+                sql: "CREATE TABLE a (x);",
+            },
+            Migration {
+                version: 2,
+                name: "0002_bad",
+                sql: "CREATE TABLE b (x); INSERT INTO nowhere VALUES (1);",
+            },
+        ];
+        let err = apply(&mut conn, &bad).expect_err("must fail");
+        assert_eq!(err.code(), "migration_failed");
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(tables, 1, "0001 stays applied, nothing of 0002 remains");
+        let versions: i64 = conn
+            .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
+            .expect("count");
+        assert_eq!(versions, 1);
+    }
+}
