@@ -15,7 +15,11 @@ use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "bangfu", version, about = "结对帮扶: the county's rules, records and tasks")]
+#[command(
+    name = "bangfu",
+    version,
+    about = "结对帮扶: the county's rules, records and tasks"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -90,8 +94,19 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the chain of causes on one line, without a backtrace.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo {
             households,
@@ -150,9 +165,9 @@ fn main() -> Result<()> {
             let ds = read_json(&file)?;
             let mut store = Store::open(&db)
                 .with_context(|| format!("cannot open the store {}", db.display()))?;
-            store.save_dataset(&ds).map_err(|e| {
-                anyhow::anyhow!("{e}\n{}\nnothing was imported", e.message_zh())
-            })?;
+            store
+                .save_dataset(&ds)
+                .map_err(|e| anyhow::anyhow!("{e}\n{}\nnothing was imported", e.message_zh()))?;
             eprintln!(
                 "imported {} households and {} visits into {}",
                 ds.households.len(),
@@ -168,7 +183,11 @@ fn main() -> Result<()> {
                 .with_context(|| format!("cannot open the store {}", db.display()))?;
             let ds = store.load_dataset()?;
             write_json(&out, &ds)?;
-            eprintln!("exported {} households to {}", ds.households.len(), out.display());
+            eprintln!(
+                "exported {} households to {}",
+                ds.households.len(),
+                out.display()
+            );
         }
         Command::Bench { which } => bench::run(which)?,
     }
@@ -177,8 +196,8 @@ fn main() -> Result<()> {
 
 /// Reads and validates a dataset JSON file; errors name the record and the field.
 fn read_json(path: &Path) -> Result<Dataset> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let ds = dataset_from_json(&text)
         .map_err(|e| anyhow::anyhow!("{}: {e}\n{}", path.display(), e.message_zh()))?;
     if let Err(errors) = bangfu_core::validate::validate_dataset(&ds) {

@@ -83,8 +83,17 @@ fn calendar_note(on: NaiveDate) {
 pub fn print_obligations(ds: &Dataset, obligations: &[Obligation], on: NaiveDate) {
     let names = Names::new(ds);
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(["规则", "状态", "期间", "开始", "截止", "责任人", "对象", "完成记录"]);
+    table.load_style(UTF8_FULL_CONDENSED);
+    table.set_header([
+        "规则",
+        "状态",
+        "期间",
+        "开始",
+        "截止",
+        "责任人",
+        "对象",
+        "完成记录",
+    ]);
     // Overdue first, then open, upcoming, done; each by due date.
     let mut sorted: Vec<&Obligation> = obligations.iter().collect();
     sorted.sort_by_key(|o| {
@@ -135,7 +144,7 @@ pub fn print_obligations(ds: &Dataset, obligations: &[Obligation], on: NaiveDate
         row[o.status as usize] += 1;
     }
     let mut t = Table::new();
-    t.load_preset(UTF8_FULL_CONDENSED);
+    t.load_style(UTF8_FULL_CONDENSED);
     t.set_header(["规则", "未开始", "进行中", "已完成", "已逾期"]);
     for (rule, counts) in summary {
         t.add_row([
@@ -166,7 +175,11 @@ fn describe(detail: &AlertDetail, names: &Names<'_>) -> String {
                 bangfu_core::CheckItem::Housing => "住房安全",
                 bangfu_core::CheckItem::Water => "饮水安全",
             },
-            if resolved_by.is_some() { "（已消除）" } else { "" }
+            if resolved_by.is_some() {
+                "（已消除）"
+            } else {
+                ""
+            }
         ),
         AlertDetail::IncomeBelowLine {
             period,
@@ -179,10 +192,14 @@ fn describe(detail: &AlertDetail, names: &Names<'_>) -> String {
             yuan(*line_fen)
         ),
         AlertDetail::IncomeDropQuarter {
-            period, drop_percent, ..
+            period,
+            drop_percent,
+            ..
         } => format!("{period} 纯收入较上季度下降 {drop_percent}%"),
         AlertDetail::IncomeDropYear {
-            period, drop_percent, ..
+            period,
+            drop_percent,
+            ..
         } => format!(
             "{period} 纯收入较 {} 下降 {drop_percent}%",
             Quarter::year_before(*period)
@@ -204,7 +221,9 @@ fn describe(detail: &AlertDetail, names: &Names<'_>) -> String {
             proposed_successor_id,
             ..
         } => {
-            let until = to.map(|t| t.to_string()).unwrap_or_else(|| "至今".to_owned());
+            let until = to
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "至今".to_owned());
             let proposal = proposed_successor_id
                 .map(|p| format!("；建议接替人：{}", names.owner(&Owner::Person(p))))
                 .unwrap_or_default();
@@ -220,7 +239,7 @@ fn describe(detail: &AlertDetail, names: &Names<'_>) -> String {
 pub fn print_alerts(ds: &Dataset, alerts: &[Alert], on: NaiveDate) {
     let names = Names::new(ds);
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED);
+    table.load_style(UTF8_FULL_CONDENSED);
     table.set_header(["规则", "状态", "日期", "对象", "情况"]);
     let mut sorted: Vec<&Alert> = alerts.iter().collect();
     sorted.sort_by_key(|a| (!a.open, a.raised_on));
