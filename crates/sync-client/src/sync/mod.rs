@@ -1,0 +1,214 @@
+//! One sync: check the server's protocol version, push this device's pending operations, pull the
+//! feed. Everything is derived from the store's `acked_seq` and `cursor`, and the store commits
+//! every step, so a sync cut anywhere (or a dropped future, or a killed app) resumes where it
+//! stopped the next time, and sends nothing twice that the server does not already answer as a
+//! duplicate.
+//!
+//! The store's methods are synchronous (SQLite on the phone, short transactions) and are called
+//! from the sync future directly.
+
+mod pull;
+mod push;
+
+use std::time::Duration;
+
+use bangfu_core::sync::DeviceStore;
+use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION, Reason};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::SyncError;
+use crate::retry::{Attempts, RetryPolicy, with_retry};
+use crate::transport::{Transport, TransportError, TransportStats};
+
+/// How to sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncOptions {
+    /// Operations per push (lowered to the server's `max_ops_per_push`; halved while the server
+    /// answers 413 Payload Too Large).
+    pub batch_size: usize,
+    /// Feed entries per pull (lowered to the server's `max_pull_limit`).
+    pub pull_limit: u32,
+    /// Pull only operations whose `scope_path` is this path or below it (`None`: what the server
+    /// gives this device).
+    pub scope: Option<String>,
+    pub retry: RetryPolicy,
+    /// Ask `GET /v1/version` first and stop on a protocol mismatch (one small extra request).
+    pub check_version: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            batch_size: 200,
+            pull_limit: 500,
+            scope: None,
+            retry: RetryPolicy::default(),
+            check_version: true,
+        }
+    }
+}
+
+/// The step a [`Progress`] report is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Push,
+    Pull,
+}
+
+/// Where a sync stands, reported after every request (and before every retry wait).
+///
+/// Push: `done` counts this device's operations the server has answered for (accepted, duplicate
+/// or rejected); `total` is the pending count at the start (raised if the server asks for older
+/// operations again). Pull: the feed's length is unknown, so `total` is `None`, `done` counts the
+/// entries pulled so far and `more` says whether more wait. The last report of each phase has
+/// `more == false` (for push, also `done == total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub phase: Phase,
+    pub done: u64,
+    pub total: Option<u64>,
+    pub more: bool,
+    /// Set while waiting to retry a failed request: how long the wait is.
+    pub retry_in: Option<Duration>,
+}
+
+/// An operation the server refused, with its reason (the store keeps it for the user to see).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectedOp {
+    pub origin_seq: u64,
+    /// `None` if the store no longer returned the operation when the answer came.
+    pub op_id: Option<Uuid>,
+    pub entity: Option<String>,
+    pub reason: Reason,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct SyncReport {
+    /// Operations in push requests, counted once per attempt (retries and resends included).
+    pub ops_sent: u64,
+    /// Operations the server stored now.
+    pub accepted: u64,
+    /// Operations the server already had (an earlier answer was lost).
+    pub duplicate: u64,
+    /// Operations the server refused, with reasons.
+    pub rejected: Vec<RejectedOp>,
+    /// Feed entries pulled and applied.
+    pub pulled: u64,
+    /// The feed cursor at the end.
+    pub cursor: u64,
+    /// Requests made, retries included.
+    pub requests: u64,
+    /// Of those, retries.
+    pub retries: u64,
+    /// The transport's counters over this sync (bytes on the wire).
+    pub transport: TransportStats,
+    /// What the server said about itself, if the version was checked.
+    pub server: Option<Capabilities>,
+}
+
+/// Shared by the push and pull steps.
+pub(crate) struct Run<'a, S, T> {
+    store: &'a mut S,
+    transport: &'a T,
+    options: &'a SyncOptions,
+    progress: &'a mut (dyn FnMut(Progress) + Send),
+    attempts: Attempts,
+    report: SyncReport,
+    /// The last progress reported, to report retry waits against.
+    last: Progress,
+}
+
+impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
+    fn report_progress(&mut self, p: Progress) {
+        self.last = p;
+        (self.progress)(p);
+    }
+
+    /// Runs one request with retries, reporting retry waits as progress.
+    async fn request<R, F, Fut>(&mut self, request: F) -> Result<R, TransportError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<R, TransportError>>,
+    {
+        let last = self.last;
+        let progress = &mut *self.progress;
+        let mut on_wait = |_: &TransportError, wait: Duration| {
+            progress(Progress {
+                retry_in: Some(wait),
+                ..last
+            });
+        };
+        with_retry(
+            &self.options.retry,
+            &mut self.attempts,
+            &mut on_wait,
+            request,
+        )
+        .await
+    }
+}
+
+/// Syncs `store` with the server behind `transport`: version check (if asked), push, pull.
+/// `progress` is called after every request; see [`Progress`].
+///
+/// Retries: each request is retried on its own per `options.retry` when it failed in a way that
+/// may pass (no connection, cut, timeout, 5xx, 408/429); a 4xx or an answer that is not the
+/// protocol stops the sync at once. The future is `Send` when the store is `Send` and the
+/// transport `Sync`; dropping it mid-way is safe.
+pub async fn sync<S, T>(
+    store: &mut S,
+    transport: &T,
+    options: &SyncOptions,
+    progress: &mut (dyn FnMut(Progress) + Send),
+) -> Result<SyncReport, SyncError>
+where
+    S: DeviceStore,
+    T: Transport,
+{
+    let stats_before = transport.stats();
+    let mut run = Run {
+        store,
+        transport,
+        options,
+        progress,
+        attempts: Attempts::default(),
+        report: SyncReport::default(),
+        last: Progress {
+            phase: Phase::Push,
+            done: 0,
+            total: None,
+            more: true,
+            retry_in: None,
+        },
+    };
+    let mut batch_size = options.batch_size.max(1);
+    let mut pull_limit = options.pull_limit.max(1);
+    if options.check_version {
+        let caps = run.request(|| transport.version()).await?;
+        if caps.protocol != PROTOCOL_VERSION {
+            return Err(TransportError::VersionMismatch {
+                server: caps.protocol,
+                client: PROTOCOL_VERSION,
+            }
+            .into());
+        }
+        if caps.max_ops_per_push > 0 {
+            let max = usize::try_from(caps.max_ops_per_push).unwrap_or(usize::MAX);
+            batch_size = batch_size.min(max);
+        }
+        if caps.max_pull_limit > 0 {
+            pull_limit = pull_limit.min(caps.max_pull_limit);
+        }
+        run.report.server = Some(caps);
+    }
+    run.push(batch_size).await?;
+    run.pull(pull_limit).await?;
+    let mut report = run.report;
+    report.requests = run.attempts.requests;
+    report.retries = run.attempts.retries;
+    report.transport = transport.stats().since(&stats_before);
+    Ok(report)
+}

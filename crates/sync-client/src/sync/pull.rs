@@ -1,0 +1,105 @@
+//! The pull step: read the feed from the store's cursor, page by page, applying each page (and
+//! moving the cursor) in one local commit before asking for the next.
+
+use bangfu_core::sync::DeviceStore;
+use bangfu_core::sync::wire::PullResponse;
+
+use super::{Phase, Progress, Run};
+use crate::error::SyncError;
+use crate::transport::Transport;
+
+impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
+    pub(super) async fn pull(&mut self, limit: u32) -> Result<(), SyncError> {
+        let mut cursor = self.store.cursor().map_err(SyncError::store)?;
+        let scope = self.options.scope.as_deref();
+        let transport = self.transport;
+        let mut pulled = 0u64;
+        self.report_progress(pull_progress(pulled, true));
+        loop {
+            let page = self
+                .request(|| transport.pull(cursor, limit, scope))
+                .await?;
+            check_page(&page, cursor)?;
+            self.store
+                .apply_pulled(&page.entries, page.cursor)
+                .map_err(SyncError::store)?;
+            self.store
+                .observe_server_clock(page.server_hlc)
+                .map_err(SyncError::store)?;
+            pulled += page.entries.len() as u64;
+            cursor = page.cursor;
+            self.report.pulled = pulled;
+            self.report.cursor = cursor;
+            self.report_progress(pull_progress(pulled, page.has_more));
+            if !page.has_more {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn pull_progress(done: u64, more: bool) -> Progress {
+    Progress {
+        phase: Phase::Pull,
+        done,
+        total: None,
+        more,
+        retry_in: None,
+    }
+}
+
+/// A page must move forward: entries ascending after `after`, none beyond the new cursor, and a
+/// cursor that advances whenever more is announced (or the loop would never end).
+fn check_page(page: &PullResponse, after: u64) -> Result<(), SyncError> {
+    if page.cursor < after {
+        return Err(SyncError::Protocol(format!(
+            "the feed cursor went back from {after} to {}",
+            page.cursor
+        )));
+    }
+    if page.has_more && page.cursor == after {
+        return Err(SyncError::Protocol(format!(
+            "the feed announces more after {after} but does not advance"
+        )));
+    }
+    let mut prev = after;
+    for e in &page.entries {
+        if e.server_seq <= prev || e.server_seq > page.cursor {
+            return Err(SyncError::Protocol(format!(
+                "feed entry {} is out of order (after {prev}, cursor {})",
+                e.server_seq, page.cursor
+            )));
+        }
+        prev = e.server_seq;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bangfu_core::sync::Hlc;
+
+    fn page(cursor: u64, has_more: bool) -> PullResponse {
+        PullResponse {
+            entries: vec![],
+            cursor,
+            has_more,
+            server_hlc: Hlc::ZERO,
+        }
+    }
+
+    #[test]
+    fn a_page_must_move_forward() {
+        assert!(check_page(&page(10, false), 10).is_ok());
+        assert!(check_page(&page(12, true), 10).is_ok());
+        assert!(matches!(
+            check_page(&page(9, false), 10),
+            Err(SyncError::Protocol(_))
+        ));
+        assert!(matches!(
+            check_page(&page(10, true), 10),
+            Err(SyncError::Protocol(_))
+        ));
+    }
+}

@@ -1,0 +1,203 @@
+//! The client over real HTTP against the real server (`bangfu-server`'s router on 127.0.0.1:0,
+//! SQLite in memory): compression both ways, validation by the server, refusals.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bangfu_core::sync::DeviceStore;
+use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
+use bangfu_sync_client::testing::MemoryStore;
+use bangfu_sync_client::{HttpOptions, HttpTransport, Phase, Progress, SyncOptions, sync};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const VILLAGE: &str = "360722/360722100/360722100201";
+
+/// Starts the server; returns its base URL and its storage.
+async fn start_server() -> (String, Arc<SqliteStorage>) {
+    let storage = Arc::new(SqliteStorage::open_in_memory().expect("in-memory database"));
+    let app = router(storage.clone(), ServerConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), storage)
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn fields(v: Value) -> BTreeMap<String, Value> {
+    match v {
+        Value::Object(m) => m.into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// A county, a township, a village, a unit, a cadre, two paired households and `visits` visits,
+/// recorded on `phone`: operations the server's validation accepts.
+fn record_county(phone: &mut MemoryStore, visits: u128) -> usize {
+    let areas = [
+        (
+            1,
+            json!({"code": "360722", "name": "信丰县", "level": "county"}),
+        ),
+        (
+            2,
+            json!({"code": "360722100", "name": "嘉定镇", "level": "township", "parent_id": id(1)}),
+        ),
+        (
+            3,
+            json!({"code": "360722100201", "name": "水东村", "level": "village", "parent_id": id(2)}),
+        ),
+    ];
+    for (n, f) in areas {
+        phone.record("area", id(n), true, fields(f));
+    }
+    phone.record("unit", id(10), true, fields(json!({"name": "县财政局"})));
+    phone.record(
+        "person",
+        id(20),
+        true,
+        fields(json!({"name": "张三", "unit_id": id(10), "roles": [{"role": "cadre", "from": "2024-01-01"}]})),
+    );
+    for h in 0..2u128 {
+        phone.record(
+            "household",
+            id(1_000 + h),
+            true,
+            fields(json!({
+                "village_id": id(3),
+                "head_name": format!("户主{h}"),
+                "class_history": [{"from": "2024-01-01", "class": "lifted"}],
+                "risks": []
+            })),
+        );
+        phone.record(
+            "pairing",
+            id(100_000 + h),
+            true,
+            fields(
+                json!({"household_id": id(1_000 + h), "cadre_id": id(20), "start": "2024-01-01"}),
+            ),
+        );
+    }
+    for v in 0..visits {
+        phone.record(
+            "visit",
+            id(10_000_000 + v),
+            true,
+            fields(json!({
+                "household_id": id(1_000 + v % 2),
+                "visitor_id": id(20),
+                "visited_at": "2024-05-01T10:00:00+08:00",
+                "present": ["户主"],
+                "checks": {
+                    "education": {"status": "ok"},
+                    "medical": {"status": "ok"},
+                    "housing": {"status": "risk", "note": "屋顶漏雨，已联系村委维修"},
+                    "water": {"status": "ok"}
+                },
+                "policy_talk": ["防返贫监测政策"],
+                "problems": "家中老人患慢性病，需定期买药，医疗支出较大。",
+                "measures": "协助办理慢性病卡，落实医保报销；介绍务工岗位。",
+            })),
+        );
+    }
+    phone.ops().len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_phones_sync_through_the_real_server() {
+    let (base, storage) = start_server().await;
+    let opts = SyncOptions {
+        batch_size: 16,
+        pull_limit: 10,
+        ..SyncOptions::default()
+    };
+
+    let mut a = MemoryStore::new(Uuid::from_u128(0xd1), VILLAGE);
+    let n = record_county(&mut a, 40);
+    // A visit cannot be edited (append-only): the server refuses this one.
+    a.record(
+        "visit",
+        id(10_000_000),
+        false,
+        fields(json!({"problems": "改了"})),
+    );
+    let ta = HttpTransport::new(&base, HttpOptions::default()).expect("transport");
+    let mut progress: Vec<Progress> = Vec::new();
+    let ra = sync(&mut a, &ta, &opts, &mut |p| progress.push(p))
+        .await
+        .expect("phone a syncs");
+    let codes: Vec<&str> = ra.rejected.iter().map(|r| r.reason.code.as_str()).collect();
+    assert_eq!(ra.accepted, n as u64, "{codes:?}");
+    assert_eq!(ra.rejected.len(), 1);
+    assert_eq!(ra.rejected[0].reason.code, "append_only");
+    assert_eq!(a.rejected().len(), 1);
+    assert_eq!(a.pending_count().expect("pending"), 0);
+    let health = storage.health().expect("health");
+    assert_eq!(health.last_server_seq, n as u64);
+    assert_eq!(a.cursor().expect("cursor"), n as u64);
+    let last_push = progress
+        .iter()
+        .rfind(|p| p.phase == Phase::Push)
+        .expect("push");
+    assert_eq!(
+        (last_push.done, last_push.total),
+        (n as u64 + 1, Some(n as u64 + 1))
+    );
+
+    // Bodies were compressed both ways, and counted.
+    let s = ta.stats();
+    assert_eq!(s.requests, ra.requests);
+    assert_eq!(s.failures, 0);
+    assert!(s.body_bytes_sent * 3 < s.json_bytes_sent, "{s:?}");
+    assert!(s.body_bytes_received * 2 < s.json_bytes_received, "{s:?}");
+    assert!(s.header_bytes_sent > 0 && s.header_bytes_received > 0);
+    assert_eq!(ra.transport, s);
+
+    // A second phone in the same village pulls everything and shows the same.
+    let mut b = MemoryStore::new(Uuid::from_u128(0xd2), VILLAGE);
+    let tb = HttpTransport::new(&base, HttpOptions::default()).expect("transport");
+    let scoped = SyncOptions {
+        scope: Some(VILLAGE.to_owned()),
+        ..opts.clone()
+    };
+    let rb = sync(&mut b, &tb, &scoped, &mut |_| {})
+        .await
+        .expect("phone b syncs");
+    assert_eq!((rb.pulled, rb.cursor), (n as u64, n as u64));
+    let snapshot = storage.entity_states().expect("states");
+    assert_eq!(snapshot.len(), b.states().len());
+    for ((entity, id), state) in b.states() {
+        let server = snapshot
+            .get(&(entity.clone(), *id))
+            .expect("record on server");
+        assert_eq!(&state.winners(), &server.winners, "{entity} {id}");
+    }
+    // Phone a pulls nothing new; a sync with nothing to do is two small requests (version, pull).
+    let again = sync(&mut a, &ta, &opts, &mut |_| {}).await.expect("again");
+    assert_eq!((again.ops_sent, again.pulled, again.requests), (0, 0, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_address_is_refused_at_once() {
+    let (base, _storage) = start_server().await;
+    let t =
+        HttpTransport::new(&format!("{base}/nope/"), HttpOptions::default()).expect("transport");
+    let mut a = MemoryStore::new(Uuid::from_u128(0xd3), VILLAGE);
+    a.record_new("visit", "x");
+    let e = sync(&mut a, &t, &SyncOptions::default(), &mut |_| {})
+        .await
+        .expect_err("404");
+    assert_eq!(
+        (e.code(), e.server_code()),
+        ("not_found", Some("not_found"))
+    );
+    assert_eq!(t.stats().requests, 1, "a 4xx is not retried");
+}

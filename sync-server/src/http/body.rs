@@ -1,0 +1,364 @@
+//! Reading a request body: content type, size limits, gzip/zstd decoding, JSON parsing with the
+//! path of the first problem and unknown fields refused.
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::body::Bytes;
+use axum::http::StatusCode;
+use axum::http::{HeaderMap, header};
+use bangfu_core::sync::op::Operation;
+use bangfu_core::sync::wire::PROTOCOL_VERSION;
+use bangfu_core::sync::wire::PushRequest;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Deserialize;
+use serde_json::error::Category;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::error::ApiError;
+
+/// A request body's `Content-Encoding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Zstd,
+}
+
+/// Requires `Content-Type: application/json` (parameters such as `charset=utf-8` allowed).
+pub fn require_json(headers: &HeaderMap) -> Result<(), ApiError> {
+    let unsupported = |msg: &str| {
+        ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            msg,
+        )
+    };
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(unsupported(
+            "the request has no Content-Type: send `Content-Type: application/json`",
+        ));
+    };
+    let essence = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() == Some("application/json") {
+        Ok(())
+    } else {
+        Err(unsupported(
+            "the request body must be JSON: send `Content-Type: application/json`",
+        ))
+    }
+}
+
+/// The request's `Content-Encoding`: none, `identity`, `gzip` or `zstd`.
+pub fn encoding(headers: &HeaderMap) -> Result<Encoding, ApiError> {
+    let Some(value) = headers.get(header::CONTENT_ENCODING) else {
+        return Ok(Encoding::Identity);
+    };
+    match value
+        .to_str()
+        .map(|v| v.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        Ok("" | "identity") => Ok(Encoding::Identity),
+        Ok("gzip" | "x-gzip") => Ok(Encoding::Gzip),
+        Ok("zstd") => Ok(Encoding::Zstd),
+        _ => Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            "the request's Content-Encoding is not supported: send it plain, gzip or zstd \
+             (one encoding)",
+        )),
+    }
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::too_large(
+        "body_too_large",
+        format!(
+            "the request body is larger than {max} bytes (after decompression): push fewer operations per request"
+        ),
+    )
+}
+
+/// Reads the raw body, at most `max` bytes.
+pub async fn read(body: Body, max: u64) -> Result<Bytes, ApiError> {
+    let limit = usize::try_from(max).unwrap_or(usize::MAX);
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(max)),
+        Err(_) => Err(ApiError::bad_request(
+            "body_unreadable",
+            "the request body could not be read to its end: send it again",
+        )),
+    }
+}
+
+/// Decodes the body, refusing more than `max` decoded bytes (a decompression bomb is cut off).
+pub fn decode(raw: Bytes, encoding: Encoding, max: u64) -> Result<Bytes, ApiError> {
+    let bad = |what: &str| {
+        ApiError::bad_request(
+            "bad_encoding",
+            format!("the request body is not valid {what}: compress it again or send it plain"),
+        )
+    };
+    let mut out = Vec::new();
+    let cap = max.saturating_add(1);
+    let read = match encoding {
+        Encoding::Identity => return Ok(raw),
+        Encoding::Gzip => flate2::read::MultiGzDecoder::new(&raw[..])
+            .take(cap)
+            .read_to_end(&mut out)
+            .map_err(|_| bad("gzip"))?,
+        Encoding::Zstd => {
+            let decoder = zstd::stream::read::Decoder::new(&raw[..]).map_err(|_| bad("zstd"))?;
+            decoder
+                .take(cap)
+                .read_to_end(&mut out)
+                .map_err(|_| bad("zstd"))?
+        }
+    };
+    if read as u64 > max {
+        return Err(too_large(max));
+    }
+    Ok(Bytes::from(out))
+}
+
+/// Replaces every double-quoted part of a parser message by `"…"`: serde quotes the offending
+/// value, which may be personal data, and error messages never carry any.
+fn redact(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut inside = false;
+    for c in msg.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A path as `ops[3].colour` (the form serde_path_to_error uses).
+fn path_text(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", path_text(parent)),
+        Path::Map { parent, key } => {
+            let p = path_text(parent);
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => path_text(parent),
+    }
+}
+
+/// The outer shape of a push request; the operations are parsed one by one afterwards.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    device_id: Uuid,
+    #[serde(borrow)]
+    ops: Vec<&'a RawValue>,
+}
+
+fn invalid(path: &str, e: &serde_json::Error) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_message",
+        format!("`{path}`: {}", redact(&e.to_string())),
+    )
+}
+
+fn unknown_field(path: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_message",
+        format!(
+            "`{path}` is not a field of a push request: this server speaks protocol {} \
+             (see GET /v1/version)",
+            PROTOCOL_VERSION
+        ),
+    )
+}
+
+/// Parses operation `i`, refusing fields the protocol does not have. The path of a problem is
+/// tracked only on a second pass, when there is one (tracking costs a third of the parse).
+fn parse_op(i: usize, raw: &RawValue) -> Result<Operation, ApiError> {
+    let mut unknown: Option<String> = None;
+    let mut de = serde_json::Deserializer::from_str(raw.get());
+    let fast: Result<Operation, _> = serde_ignored::deserialize(&mut de, |path| {
+        if unknown.is_none() {
+            unknown = Some(path_text(&path));
+        }
+    });
+    match (fast, unknown) {
+        (Ok(op), None) => Ok(op),
+        (Ok(_), Some(path)) => Err(unknown_field(&format!("ops[{i}].{path}"))),
+        (Err(_), _) => {
+            let mut de = serde_json::Deserializer::from_str(raw.get());
+            let mut track = serde_path_to_error::Track::new();
+            let tracked = serde_path_to_error::Deserializer::new(&mut de, &mut track);
+            let e = match Operation::deserialize(tracked) {
+                Err(e) => e,
+                // Cannot happen (the same input failed above); refuse it plainly all the same.
+                Ok(_) => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_message",
+                        format!("`ops[{i}]` is not a valid operation"),
+                    ));
+                }
+            };
+            let inner = track.path().to_string();
+            let path = if inner == "." {
+                format!("ops[{i}]")
+            } else {
+                format!("ops[{i}].{inner}")
+            };
+            Err(invalid(&path, &e))
+        }
+    }
+}
+
+/// Operations per thread below which parsing stays on one thread.
+const PARALLEL_PARSE_MIN: usize = 256;
+
+/// Parses the operations, on several threads for a large batch; the first error by position wins.
+fn parse_ops(raw: &[&RawValue]) -> Result<Vec<Operation>, ApiError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
+        .min(raw.len() / PARALLEL_PARSE_MIN)
+        .max(1);
+    if threads == 1 {
+        return raw
+            .iter()
+            .enumerate()
+            .map(|(i, r)| parse_op(i, r))
+            .collect();
+    }
+    let per = raw.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Operation>, ApiError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = raw
+            .chunks(per)
+            .enumerate()
+            .map(|(c, chunk)| {
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(j, r)| parse_op(c * per + j, r))
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(ApiError::internal(
+                        "the server failed on this request; try again later",
+                    ))
+                })
+            })
+            .collect()
+    });
+    let mut ops = Vec::with_capacity(raw.len());
+    for part in parts {
+        ops.extend(part?);
+    }
+    Ok(ops)
+}
+
+/// Parses a push request. Malformed JSON → 400 `malformed_json`; well-formed JSON that is not a
+/// push request (a missing field, a wrong type, an unknown field) → 422 `invalid_message`, naming
+/// the path of the first problem; more than `max_ops` operations → 413 `too_many_ops`.
+pub fn parse_push(bytes: &[u8], max_ops: usize) -> Result<PushRequest, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut track = serde_path_to_error::Track::new();
+    let parsed: Result<Envelope<'_>, _> = {
+        let tracked = serde_path_to_error::Deserializer::new(&mut de, &mut track);
+        Envelope::deserialize(tracked)
+    };
+    let envelope = match parsed {
+        Ok(env) => env,
+        Err(e) => {
+            let at = e.line();
+            return Err(match e.classify() {
+                Category::Data => invalid(&track.path().to_string(), &e),
+                Category::Eof => ApiError::bad_request(
+                    "malformed_json",
+                    "the request body ends in the middle of the JSON: send it whole",
+                ),
+                Category::Syntax | Category::Io => ApiError::bad_request(
+                    "malformed_json",
+                    format!(
+                        "the request body is not valid JSON (line {at}): {}",
+                        redact(&e.to_string())
+                    ),
+                ),
+            });
+        }
+    };
+    if de.end().is_err() {
+        return Err(ApiError::bad_request(
+            "malformed_json",
+            "the request body has something after the JSON value: send one JSON object",
+        ));
+    }
+    if envelope.ops.len() > max_ops {
+        return Err(ApiError::too_large(
+            "too_many_ops",
+            format!("a push carries at most {max_ops} operations: send the rest in further pushes"),
+        ));
+    }
+    Ok(PushRequest {
+        device_id: envelope.device_id,
+        ops: parse_ops(&envelope.ops)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_values_are_redacted() {
+        assert_eq!(
+            redact(r#"invalid type: string "张三", expected u64 at line 1"#),
+            r#"invalid type: string "…", expected u64 at line 1"#
+        );
+    }
+
+    #[test]
+    fn json_errors_are_classified() {
+        let code = |s: &str| parse_push(s.as_bytes(), 10).map_err(|e| (e.status.as_u16(), e.code));
+        assert_eq!(code("{").err(), Some((400, "malformed_json")));
+        assert_eq!(code("nope").err(), Some((400, "malformed_json")));
+        assert_eq!(code("{} x").err(), Some((422, "invalid_message")));
+        assert_eq!(
+            code(r#"{"device_id": 5, "ops": []}"#).err(),
+            Some((422, "invalid_message"))
+        );
+        let ok = r#"{"device_id": "0190a000-0000-7000-8000-000000000001", "ops": []}"#;
+        assert!(code(ok).is_ok());
+        let extra = r#"{"device_id": "0190a000-0000-7000-8000-000000000001", "ops": [], "x": 1}"#;
+        assert_eq!(code(extra).err(), Some((422, "invalid_message")));
+        let trailing = r#"{"device_id": "0190a000-0000-7000-8000-000000000001", "ops": []} x"#;
+        assert_eq!(code(trailing).err(), Some((400, "malformed_json")));
+    }
+}

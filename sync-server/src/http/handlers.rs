@@ -1,0 +1,178 @@
+//! The route handlers. Storage calls run on blocking threads.
+
+use std::any::Any;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION, PushResponse};
+use serde::Deserialize;
+
+use super::AppState;
+use super::body;
+use super::error::ApiError;
+use crate::runs::counts;
+
+/// Runs blocking work (parsing, the database) off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        tracing::error!("a blocking task panicked");
+        Err(ApiError::internal(
+            "the server failed on this request; try again later",
+        ))
+    })
+}
+
+pub(super) async fn push(
+    State(app): State<AppState>,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Json<PushResponse>, ApiError> {
+    body::require_json(&headers)?;
+    let encoding = body::encoding(&headers)?;
+    let turn = app
+        .pushes
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| ApiError::internal("the server is shutting down; try again later"))?;
+    let max = app.config.max_body_bytes;
+    let raw = body::read(request, max).await?;
+    let config = app.config.clone();
+    let storage = app.storage.clone();
+    let resp = blocking(move || {
+        // Held until the work is done, even if the client goes away meanwhile.
+        let _turn = turn;
+        let bytes = body::decode(raw, encoding, max)?;
+        let req = body::parse_push(&bytes, config.max_ops_per_push as usize)?;
+        drop(bytes);
+        let device = req.device_id;
+        let n = req.ops.len();
+        let resp = storage.push(req, crate::now_ms())?;
+        let (accepted, duplicate, rejected) = counts(&resp.results);
+        tracing::info!(
+            %device, ops = n, accepted, duplicate, rejected, device_seq = resp.device_seq,
+            "push"
+        );
+        Ok(resp)
+    })
+    .await?;
+    Ok(Json(resp))
+}
+
+/// `GET /v1/pull` parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PullParams {
+    #[serde(default)]
+    after: u64,
+    limit: Option<u32>,
+    /// Stand-in for the device's read scope until accounts arrive.
+    scope: Option<String>,
+}
+
+pub(super) async fn pull(
+    State(app): State<AppState>,
+    params: Result<Query<PullParams>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| {
+        ApiError::bad_request(
+            "bad_query",
+            format!(
+                "{}; use ?after=CURSOR&limit=N&scope=PATH (numbers non-negative)",
+                e.body_text()
+            ),
+        )
+    })?;
+    let limit = params.limit.unwrap_or(app.config.default_pull_limit);
+    if limit == 0 {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "`limit` must be at least 1",
+        ));
+    }
+    let limit = limit.min(app.config.max_pull_limit);
+    if params
+        .scope
+        .as_deref()
+        .is_some_and(|s| s.trim_matches('/').is_empty())
+    {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            "`scope` is empty: give an administrative path, or leave `scope` out",
+        ));
+    }
+    let storage = app.storage.clone();
+    let json = blocking(move || {
+        let json = storage.pull_json(
+            params.after,
+            limit,
+            params.scope.as_deref(),
+            crate::now_ms(),
+        )?;
+        Ok(json)
+    })
+    .await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    )
+        .into_response())
+}
+
+pub(super) async fn version(State(app): State<AppState>) -> Json<Capabilities> {
+    Json(Capabilities {
+        protocol: PROTOCOL_VERSION,
+        server: format!("bangfu-server {}", env!("CARGO_PKG_VERSION")),
+        encodings: vec!["gzip".to_owned(), "zstd".to_owned()],
+        max_body_bytes: app.config.max_body_bytes,
+        max_ops_per_push: app.config.max_ops_per_push,
+        max_pull_limit: app.config.max_pull_limit,
+    })
+}
+
+pub(super) async fn healthz(State(app): State<AppState>) -> Response {
+    let storage = app.storage.clone();
+    match blocking(move || Ok(storage.health())).await {
+        Ok(Ok(h)) => Json(h).into_response(),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check failed");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unhealthy",
+                "the server cannot use its database",
+            )
+            .into_response()
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+pub(super) async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such route: see GET /v1/version; the API is POST /v1/push, GET /v1/pull, GET /healthz",
+    )
+}
+
+pub(super) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method: push is POST, everything else GET",
+    )
+}
+
+pub(super) fn panicked(_: Box<dyn Any + Send + 'static>) -> Response<Body> {
+    tracing::error!("a request handler panicked");
+    ApiError::internal("the server failed on this request; try again later").into_response()
+}

@@ -1,0 +1,278 @@
+//! [`SqliteStorage`]: the embedded default storage (one SQLite file, WAL).
+//!
+//! One writer connection behind a mutex (SQLite has one writer at a time anyway) and a small pool
+//! of read-only connections for pulls, which WAL lets run while a push commits, and for checking a
+//! large batch on several threads (module `precheck`). Every commit is fsynced
+//! (`synchronous = FULL`): an answered push survives `kill -9` and power loss. WAL checkpoints run
+//! on a background thread (module `checkpoint`), so a push does not wait for them.
+//!
+//! One server process per database file: the writer's lock is a mutex in this process.
+
+mod checkpoint;
+mod codec;
+mod precheck;
+mod push;
+mod read;
+mod refs;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use bangfu_core::sync::hlc::{Hlc, HlcClock};
+use bangfu_core::sync::wire::{PullResponse, PushRequest, PushResponse};
+use rusqlite::{Connection, OpenFlags};
+use uuid::Uuid;
+
+use crate::error::StorageError;
+use crate::storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp, SyncStorage};
+
+/// Largest page a pull returns, unless set otherwise.
+pub const DEFAULT_MAX_PULL_LIMIT: u32 = 10_000;
+/// An operation whose HLC is further ahead of the server's clock than this is accepted but flagged
+/// `future`, and the server clock does not absorb it.
+pub const FUTURE_TOLERANCE_MS: u64 = 24 * 3600 * 1000;
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_IDLE_READERS: usize = 8;
+/// Most threads checking one batch.
+const MAX_CHECK_WORKERS: usize = 4;
+
+/// The SQLite storage.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    writer: Mutex<Connection>,
+    /// Idle read-only connections (file databases only; an in-memory one reads via the writer).
+    readers: Mutex<Vec<Connection>>,
+    path: Option<PathBuf>,
+    /// The server's HLC; persisted in `server_clock` at every push.
+    clock: Mutex<HlcClock>,
+    max_pull_limit: u32,
+    /// Threads checking a large batch ahead of the writer (0: the writer checks alone).
+    check_workers: usize,
+    /// Background WAL checkpoints (file databases).
+    checkpointer: Option<checkpoint::Checkpointer>,
+    /// Committed editable records, shared by the batches' lookups.
+    records: refs::SharedRecords,
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, StorageError> {
+    m.lock().map_err(|_| StorageError::Poisoned)
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database file at `path` and migrates it.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStorage, StorageError> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path)
+            .map_err(|e| StorageError::Open(format!("{}: {e}", path.display())))?;
+        SqliteStorage::init(conn, Some(path))
+    }
+
+    /// A private in-memory database (tests). Nothing survives the value.
+    pub fn open_in_memory() -> Result<SqliteStorage, StorageError> {
+        SqliteStorage::init(Connection::open_in_memory()?, None)
+    }
+
+    /// Sets the largest page a pull returns.
+    pub fn with_max_pull_limit(mut self, limit: u32) -> SqliteStorage {
+        self.max_pull_limit = limit.max(1);
+        self
+    }
+
+    /// The largest page a pull returns.
+    pub fn max_pull_limit(&self) -> u32 {
+        self.max_pull_limit
+    }
+
+    /// Sets how many threads check a large batch ahead of the writer (file databases; 0: the
+    /// writer checks every operation itself). The answers are the same either way. Default: the
+    /// number of CPUs, at most 4.
+    pub fn with_check_workers(mut self, workers: usize) -> SqliteStorage {
+        self.check_workers = workers.min(MAX_CHECK_WORKERS);
+        self
+    }
+
+    fn init(mut conn: Connection, path: Option<PathBuf>) -> Result<SqliteStorage, StorageError> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        if path.is_some() {
+            let mode: String =
+                conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StorageError::Open(format!(
+                    "the database cannot use WAL (journal mode {mode})"
+                )));
+            }
+        }
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             PRAGMA synchronous = FULL;
+             PRAGMA cache_size = -65536;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA journal_size_limit = 67108864;",
+        )?;
+        let checkpointer = match &path {
+            Some(p) => {
+                // Checkpoints run in the background; the writer checkpoints itself only if the WAL
+                // grows past ~1 GiB (the background thread fell far behind).
+                conn.pragma_update(None, "wal_autocheckpoint", 262_144)?;
+                Some(checkpoint::Checkpointer::start(p)?)
+            }
+            None => None,
+        };
+        conn.set_prepared_statement_cache_capacity(64);
+        schema::migrate(&mut conn)?;
+        let last: i64 =
+            conn.query_row("SELECT last_hlc FROM server_clock WHERE id = 1", [], |r| {
+                r.get(0)
+            })?;
+        Ok(SqliteStorage {
+            writer: Mutex::new(conn),
+            readers: Mutex::new(Vec::new()),
+            path,
+            clock: Mutex::new(HlcClock::resume(Hlc::from_packed(last as u64))),
+            max_pull_limit: DEFAULT_MAX_PULL_LIMIT,
+            check_workers: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(MAX_CHECK_WORKERS),
+            checkpointer,
+            records: refs::SharedRecords::default(),
+        })
+    }
+
+    fn open_reader(path: &Path) -> Result<Connection, StorageError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.execute_batch("PRAGMA cache_size = -32768;")?;
+        conn.set_prepared_statement_cache_capacity(32);
+        Ok(conn)
+    }
+
+    /// `n` read connections from the pool (opening more if needed); none for an in-memory database.
+    fn take_readers(&self, n: usize) -> Result<Vec<Connection>, StorageError> {
+        let Some(path) = &self.path else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(n);
+        {
+            let mut idle = lock(&self.readers)?;
+            while out.len() < n
+                && let Some(c) = idle.pop()
+            {
+                out.push(c);
+            }
+        }
+        while out.len() < n {
+            out.push(SqliteStorage::open_reader(path)?);
+        }
+        Ok(out)
+    }
+
+    fn return_readers(&self, conns: Vec<Connection>) -> Result<(), StorageError> {
+        let mut idle = lock(&self.readers)?;
+        for c in conns {
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(c);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a read connection: a pooled read-only one for a file, the writer in memory.
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError>,
+    ) -> Result<T, StorageError> {
+        if self.path.is_none() {
+            return f(&mut *lock(&self.writer)?);
+        }
+        let mut conns = self.take_readers(1)?;
+        let out = match conns.first_mut() {
+            Some(conn) => f(conn),
+            None => Err(StorageError::Internal("no read connection".into())),
+        };
+        self.return_readers(conns)?;
+        out
+    }
+
+    fn server_hlc(&self, now_ms: u64) -> Result<Hlc, StorageError> {
+        Ok(lock(&self.clock)?.now(now_ms))
+    }
+}
+
+impl SyncStorage for SqliteStorage {
+    fn push(&self, req: PushRequest, now_ms: u64) -> Result<PushResponse, StorageError> {
+        let mut conn = lock(&self.writer)?;
+        let workers = if req.ops.len() >= precheck::MIN_OPS {
+            self.check_workers
+        } else {
+            0
+        };
+        let mut readers = self.take_readers(workers)?;
+        let resp = push::push(
+            &mut conn,
+            &self.clock,
+            &self.records,
+            &mut readers,
+            req,
+            now_ms,
+        );
+        drop(conn);
+        self.return_readers(readers)?;
+        if resp.is_ok()
+            && let Some(c) = &self.checkpointer
+        {
+            c.nudge();
+        }
+        resp
+    }
+
+    fn pull(
+        &self,
+        after: u64,
+        limit: u32,
+        scope_prefix: Option<&str>,
+        now_ms: u64,
+    ) -> Result<PullResponse, StorageError> {
+        let limit = limit.clamp(1, self.max_pull_limit);
+        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix))?;
+        page.into_response(self.server_hlc(now_ms)?)
+    }
+
+    fn pull_json(
+        &self,
+        after: u64,
+        limit: u32,
+        scope_prefix: Option<&str>,
+        now_ms: u64,
+    ) -> Result<Vec<u8>, StorageError> {
+        let limit = limit.clamp(1, self.max_pull_limit);
+        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix))?;
+        Ok(page.into_json(self.server_hlc(now_ms)?))
+    }
+
+    fn device_seq(&self, device: Uuid) -> Result<u64, StorageError> {
+        self.read(|c| read::device_seq(c, device))
+    }
+
+    fn entity_states(&self) -> Result<BTreeMap<EntityKey, EntitySnapshot>, StorageError> {
+        self.read(read::entity_states)
+    }
+
+    fn conflicts(&self) -> Result<Vec<Conflict>, StorageError> {
+        self.read(read::conflicts)
+    }
+
+    fn rejected(&self, device: Option<Uuid>) -> Result<Vec<RejectedOp>, StorageError> {
+        self.read(|c| read::rejected(c, device))
+    }
+
+    fn health(&self) -> Result<Health, StorageError> {
+        self.read(read::health)
+    }
+}

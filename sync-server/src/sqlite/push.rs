@@ -1,0 +1,451 @@
+//! Applying a device's batch: per operation in order, all of it in one transaction.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicUsize;
+
+use bangfu_core::Record;
+use bangfu_core::sync::check::check_op;
+use bangfu_core::sync::hlc::{Hlc, HlcClock};
+use bangfu_core::sync::merge::EntityState;
+use bangfu_core::sync::op::{ENTITIES, Operation, is_append_only};
+use bangfu_core::sync::wire::{PushRequest, PushResponse, Reason};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior};
+use uuid::Uuid;
+
+use super::codec::{self, u64_from_sql, u64_to_sql};
+use super::precheck::{self, Prechecked};
+use super::refs::{BatchRefs, Current, Key, SharedRecords};
+use super::{FUTURE_TOLERANCE_MS, lock};
+use crate::error::StorageError;
+use crate::runs::Runs;
+
+fn reason(code: &str, message: String) -> Reason {
+    Reason {
+        code: code.to_owned(),
+        message,
+    }
+}
+
+/// What the server holds for a seq the device already used.
+enum Stored {
+    Accepted(Uuid),
+    Rejected(Uuid, Reason),
+}
+
+struct Batch<'t> {
+    tx: &'t Transaction<'t>,
+    device: Uuid,
+    now_ms: u64,
+}
+
+impl Batch<'_> {
+    fn processed_seq(&self) -> Result<u64, StorageError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT processed_seq FROM devices WHERE device_id = ?1")?;
+        let seq: Option<i64> = stmt
+            .query_row([codec::id(&self.device)], |r| r.get(0))
+            .optional()?;
+        Ok(seq.map_or(0, u64_from_sql))
+    }
+
+    fn save_processed_seq(&self, seq: u64) -> Result<(), StorageError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO devices (device_id, processed_seq, last_push_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (device_id) DO UPDATE
+             SET processed_seq = excluded.processed_seq, last_push_ms = excluded.last_push_ms",
+        )?;
+        stmt.execute((
+            codec::id(&self.device),
+            u64_to_sql(seq),
+            u64_to_sql(self.now_ms),
+        ))?;
+        Ok(())
+    }
+
+    fn stored(&self, seq: u64) -> Result<Option<Stored>, StorageError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT op_id FROM ops WHERE origin_device = ?1 AND origin_seq = ?2")?;
+        let found = stmt
+            .query_row((codec::id(&self.device), u64_to_sql(seq)), |r| {
+                Ok(codec::uuid_from(r.get_ref(0)?, "ops.op_id"))
+            })
+            .optional()?;
+        if let Some(id) = found {
+            return Ok(Some(Stored::Accepted(id?)));
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT op_id, code, message FROM rejected_ops
+             WHERE device = ?1 AND seq = ?2 AND consumed = 1",
+        )?;
+        let found = stmt
+            .query_row((codec::id(&self.device), u64_to_sql(seq)), |r| {
+                Ok((
+                    codec::uuid_from(r.get_ref(0)?, "rejected_ops.op_id"),
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .optional()?;
+        Ok(match found {
+            Some((id, code, message)) => Some(Stored::Rejected(id?, Reason { code, message })),
+            None => None,
+        })
+    }
+
+    /// Keeps a refused operation. `consumed`: it used up its seq.
+    fn reject(&self, op: &Operation, consumed: bool, why: &Reason) -> Result<(), StorageError> {
+        let body = serde_json::to_string(op).map_err(|e| StorageError::corrupt("operation", e))?;
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO rejected_ops
+             (device, seq, op_id, consumed, code, message, body, received_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?;
+        stmt.execute((
+            codec::id(&self.device),
+            u64_to_sql(op.origin_seq),
+            codec::id(&op.op_id),
+            consumed,
+            &why.code,
+            &why.message,
+            &body,
+            u64_to_sql(self.now_ms),
+        ))?;
+        Ok(())
+    }
+
+    /// Inserts an accepted operation with its JSON; `None` if its `op_id` is already taken.
+    fn insert_op(
+        &self,
+        op: &Operation,
+        body: &str,
+        future: bool,
+    ) -> Result<Option<i64>, StorageError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO ops (op_id, origin_device, origin_seq, hlc, entity, entity_id,
+                              scope_path, body, received_at_ms, future)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        let done = stmt.execute((
+            codec::id(&op.op_id),
+            codec::id(&op.origin_device),
+            u64_to_sql(op.origin_seq),
+            u64_to_sql(op.hlc.packed()),
+            &op.entity,
+            codec::id(&op.entity_id),
+            &op.scope_path,
+            body,
+            u64_to_sql(self.now_ms),
+            future,
+        ));
+        match done {
+            Ok(_) => Ok(Some(self.tx.last_insert_rowid())),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == ErrorCode::ConstraintViolation && self.op_id_taken(op.op_id)? =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn op_id_taken(&self, op_id: Uuid) -> Result<bool, StorageError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT 1 FROM ops WHERE op_id = ?1")?;
+        Ok(stmt.exists([codec::id(&op_id)])?)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn write_entity(
+        &self,
+        op: &Operation,
+        state: Option<&str>,
+        record: Option<&str>,
+        in_conflict: bool,
+        newest: bool,
+        server_seq: i64,
+    ) -> Result<(), StorageError> {
+        let mut stmt = self.tx.prepare_cached(
+            "INSERT INTO entities
+               (entity, entity_id, scope_path, state, record, in_conflict, last_server_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (entity, entity_id) DO UPDATE SET
+               scope_path = CASE WHEN ?8 THEN excluded.scope_path ELSE scope_path END,
+               state = excluded.state,
+               record = excluded.record,
+               in_conflict = excluded.in_conflict,
+               last_server_seq = excluded.last_server_seq",
+        )?;
+        stmt.execute((
+            &op.entity,
+            codec::id(&op.entity_id),
+            &op.scope_path,
+            state,
+            record,
+            in_conflict,
+            server_seq,
+            newest,
+        ))?;
+        Ok(())
+    }
+}
+
+/// The outcome of one in-sequence operation.
+enum Outcome {
+    Accepted { observed: Option<Hlc> },
+    Rejected(Reason),
+}
+
+/// What the writer keeps across the operations of one batch.
+struct Writer<'b> {
+    batch: &'b Batch<'b>,
+    refs: BatchRefs<'b>,
+    /// Records written by this batch so far (a precheck that looked at one is stale).
+    written: HashSet<Key>,
+    /// The editable records this batch wrote, for the shared cache once committed.
+    changed: Vec<(Key, Record)>,
+}
+
+impl Writer<'_> {
+    fn check(
+        &self,
+        entity: &'static str,
+        op: &Operation,
+    ) -> Result<Result<Record, Reason>, StorageError> {
+        let empty = EntityState::default();
+        let current = self.refs.current(entity, op.entity_id)?;
+        let state = match &current {
+            None => None,
+            Some(Current::AppendOnly) => Some(&empty),
+            Some(Current::Mutable(s)) => Some(s),
+        };
+        let checked = check_op(op, state, &self.refs);
+        match self.refs.take_error() {
+            Some(e) => Err(e),
+            None => Ok(checked),
+        }
+    }
+
+    /// Checks (or takes the still valid precheck of), stores and merges one in-sequence operation.
+    fn apply(&mut self, op: &Operation, pre: Option<Prechecked>) -> Result<Outcome, StorageError> {
+        let batch = self.batch;
+        if op.origin_device != batch.device {
+            return Ok(Outcome::Rejected(reason(
+                "wrong_device",
+                format!(
+                    "the operation was made by device {} but pushed by device {}: \
+                     a device pushes only its own operations",
+                    op.origin_device, batch.device
+                ),
+            )));
+        }
+        let Some(entity) = ENTITIES.iter().copied().find(|e| *e == op.entity) else {
+            // Unknown entity: the core check names it.
+            return Ok(Outcome::Rejected(match check_op(op, None, &self.refs) {
+                Err(r) => r,
+                Ok(_) => reason("unknown_entity", format!("unknown entity `{}`", op.entity)),
+            }));
+        };
+        let key = (entity, op.entity_id);
+        let (checked, body) = match pre.filter(|p| p.still_valid(&self.written)) {
+            Some(p) => (p.result, p.body),
+            None => (self.check(entity, op)?, None),
+        };
+        let record = match checked {
+            Ok(r) => r,
+            Err(r) => return Ok(Outcome::Rejected(r)),
+        };
+        let future = op.hlc.wall_ms() > batch.now_ms.saturating_add(FUTURE_TOLERANCE_MS);
+        let body = match body {
+            Some(b) => b,
+            None => serde_json::to_string(op).map_err(|e| StorageError::corrupt("operation", e))?,
+        };
+        let Some(server_seq) = batch.insert_op(op, &body, future)? else {
+            return Ok(Outcome::Rejected(reason(
+                "op_id_reused",
+                format!(
+                    "op_id {} is already taken by another operation: give every operation a new id",
+                    op.op_id
+                ),
+            )));
+        };
+        if is_append_only(entity) {
+            // Compact: the record and its state are its creating operation (`last_server_seq`).
+            batch.write_entity(op, None, None, false, true, server_seq)?;
+            self.refs.stored(key, Current::AppendOnly, None);
+        } else {
+            let mut state = match self.refs.current(entity, op.entity_id)? {
+                Some(Current::Mutable(s)) => s,
+                _ => EntityState::default(),
+            };
+            let newest = state
+                .fields
+                .values()
+                .flat_map(|f| f.heads.iter())
+                .all(|h| h.hlc <= op.hlc);
+            state.apply(op);
+            let in_conflict = state.conflicts().next().is_some();
+            let json = serde_json::to_string(&state)
+                .map_err(|e| StorageError::corrupt("entity state", e))?;
+            let record_json =
+                serde_json::to_string(&record).map_err(|e| StorageError::corrupt("record", e))?;
+            batch.write_entity(
+                op,
+                Some(&json),
+                Some(&record_json),
+                in_conflict,
+                newest,
+                server_seq,
+            )?;
+            self.changed.push((key, record.clone()));
+            self.refs.stored(key, Current::Mutable(state), Some(record));
+        }
+        self.written.insert(key);
+        Ok(Outcome::Accepted {
+            observed: (!future).then_some(op.hlc),
+        })
+    }
+}
+
+/// Applies `req` (see the crate docs for the rules) and answers it. With read connections in
+/// `readers` (a file database) and a large batch, operations are checked ahead on that many
+/// threads ([`precheck`](super::precheck)).
+pub(super) fn push(
+    conn: &mut Connection,
+    clock: &Mutex<HlcClock>,
+    shared: &SharedRecords,
+    readers: &mut [Connection],
+    req: PushRequest,
+    now_ms: u64,
+) -> Result<PushResponse, StorageError> {
+    // The write lock is taken first: the state the workers read cannot change until commit.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let batch = Batch {
+        tx: &tx,
+        device: req.device_id,
+        now_ms,
+    };
+    let start = batch.processed_seq()?;
+    let ops = &req.ops;
+    let (processed, runs, observed, changed) = if readers.is_empty()
+        || ops.len() < precheck::MIN_OPS
+    {
+        run(&batch, shared, ops, start, |_| Ok(None))?
+    } else {
+        let device = req.device_id;
+        let eligible = move |op: &Operation| op.origin_device == device && op.origin_seq > start;
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let mut verdicts = precheck::spawn(scope, readers, ops, &next, &eligible, shared);
+            run(&batch, shared, ops, start, |i| verdicts.take(i))
+        })?
+    };
+    if processed != start {
+        batch.save_processed_seq(processed)?;
+    }
+    let mut next = *lock(clock)?;
+    next.observe(observed);
+    let server_hlc = next.now(now_ms);
+    tx.prepare_cached("UPDATE server_clock SET last_hlc = ?1 WHERE id = 1")?
+        .execute([u64_to_sql(server_hlc.packed())])?;
+    tx.commit()?;
+    lock(clock)?.observe(server_hlc);
+    for (key, record) in changed {
+        shared.insert(key, record);
+    }
+    Ok(PushResponse {
+        results: runs.finish(),
+        device_seq: processed,
+        server_hlc,
+    })
+}
+
+/// What the per-operation loop leaves: the new processed seq, the answers, the highest HLC to
+/// absorb and the editable records written.
+type Ran = (u64, Runs, Hlc, Vec<(Key, Record)>);
+
+/// The per-operation loop. `precheck(i)` gives the workers' verdict on operation `i`, if any.
+fn run(
+    batch: &Batch<'_>,
+    shared: &SharedRecords,
+    ops: &[Operation],
+    start: u64,
+    mut precheck: impl FnMut(usize) -> Result<Option<Prechecked>, StorageError>,
+) -> Result<Ran, StorageError> {
+    let mut writer = Writer {
+        batch,
+        refs: BatchRefs::new(batch.tx, Some(shared)),
+        written: HashSet::new(),
+        changed: Vec::new(),
+    };
+    let mut processed = start;
+    let mut runs = Runs::new();
+    let mut gap = false;
+    let mut observed = Hlc::ZERO;
+    for (i, op) in ops.iter().enumerate() {
+        let seq = op.origin_seq;
+        if gap || seq > processed.saturating_add(1) {
+            // Not processed: the device resends from `processed + 1`.
+            gap = true;
+            runs.rejected(
+                seq,
+                reason(
+                    "seq_gap",
+                    format!(
+                        "operation {seq} comes after a gap: the server has this device's \
+                         operations up to {processed}; resend from {}",
+                        processed.saturating_add(1)
+                    ),
+                ),
+            );
+            continue;
+        }
+        if seq == 0 {
+            let why = reason(
+                "bad_seq",
+                "origin_seq starts at 1: the device numbers its operations 1, 2, 3 …".to_owned(),
+            );
+            batch.reject(op, false, &why)?;
+            runs.rejected(seq, why);
+            continue;
+        }
+        if seq <= processed {
+            match batch.stored(seq)? {
+                Some(Stored::Accepted(id)) if id == op.op_id => runs.duplicate(seq),
+                // A retry of a refused operation gets the same answer again.
+                Some(Stored::Rejected(id, why)) if id == op.op_id => runs.rejected(seq, why),
+                _ => {
+                    let why = reason(
+                        "seq_reused",
+                        format!(
+                            "sequence number {seq} of this device is already taken by another \
+                             operation: the device's numbering was reset; the operation is kept \
+                             on the server, contact the county office"
+                        ),
+                    );
+                    batch.reject(op, false, &why)?;
+                    runs.rejected(seq, why);
+                }
+            }
+            continue;
+        }
+        processed = seq;
+        let pre = precheck(i)?;
+        match writer.apply(op, pre)? {
+            Outcome::Accepted { observed: seen } => {
+                if let Some(h) = seen {
+                    observed = observed.max(h);
+                }
+                runs.accepted(seq);
+            }
+            Outcome::Rejected(why) => {
+                batch.reject(op, true, &why)?;
+                runs.rejected(seq, why);
+            }
+        }
+    }
+    Ok((processed, runs, observed, writer.changed))
+}

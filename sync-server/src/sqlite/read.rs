@@ -1,0 +1,247 @@
+//! Reads: the feed (pull), devices' progress, merged state, conflicts, refused operations.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+
+use bangfu_core::sync::hlc::Hlc;
+use bangfu_core::sync::merge::EntityState;
+use bangfu_core::sync::op::Operation;
+use bangfu_core::sync::wire::{FeedEntry, PullResponse};
+use rusqlite::{Connection, OptionalExtension};
+use uuid::Uuid;
+
+use super::codec::{self, u64_from_sql};
+use super::schema;
+use crate::error::StorageError;
+use crate::storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp};
+
+/// One page of the feed, with each operation's stored JSON.
+#[derive(Debug)]
+pub(super) struct PullPage {
+    entries: Vec<(u64, String)>,
+    cursor: u64,
+    has_more: bool,
+}
+
+impl PullPage {
+    pub(super) fn into_response(self, server_hlc: Hlc) -> Result<PullResponse, StorageError> {
+        let entries = self
+            .entries
+            .into_iter()
+            .map(|(server_seq, body)| {
+                let op: Operation = serde_json::from_str(&body)
+                    .map_err(|e| StorageError::corrupt("ops.body", e))?;
+                Ok(FeedEntry { server_seq, op })
+            })
+            .collect::<Result<Vec<_>, StorageError>>()?;
+        Ok(PullResponse {
+            entries,
+            cursor: self.cursor,
+            has_more: self.has_more,
+            server_hlc,
+        })
+    }
+
+    /// The JSON of [`PullResponse`], splicing the stored operation JSON in as it is.
+    pub(super) fn into_json(self, server_hlc: Hlc) -> Vec<u8> {
+        let size: usize = self.entries.iter().map(|(_, b)| b.len() + 40).sum();
+        let mut out = Vec::with_capacity(size + 128);
+        out.extend_from_slice(b"{\"entries\":[");
+        for (i, (seq, body)) in self.entries.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            // Writing to a Vec cannot fail.
+            let _ = write!(out, "{{\"server_seq\":{seq},\"op\":");
+            out.extend_from_slice(body.as_bytes());
+            out.push(b'}');
+        }
+        let _ = write!(
+            out,
+            "],\"cursor\":{},\"has_more\":{},\"server_hlc\":\"{server_hlc}\"}}",
+            self.cursor, self.has_more
+        );
+        out
+    }
+}
+
+/// Reads one page of the feed in one read transaction (a consistent snapshot).
+pub(super) fn pull_page(
+    conn: &mut Connection,
+    after: u64,
+    limit: u32,
+    scope: Option<&str>,
+) -> Result<PullPage, StorageError> {
+    let tx = conn.transaction()?;
+    let after_sql = i64::try_from(after).unwrap_or(i64::MAX);
+    let fetch = i64::from(limit) + 1;
+    let mut rows: Vec<(u64, String)> = Vec::with_capacity(limit.min(10_000) as usize + 1);
+    let scope = scope
+        .map(|s| s.trim_end_matches('/'))
+        .filter(|s| !s.is_empty());
+    {
+        let map = |r: &rusqlite::Row<'_>| Ok((u64_from_sql(r.get(0)?), r.get::<_, String>(1)?));
+        match scope {
+            None => {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT server_seq, body FROM ops WHERE server_seq > ?1
+                     ORDER BY server_seq LIMIT ?2",
+                )?;
+                for row in stmt.query_map((after_sql, fetch), map)? {
+                    rows.push(row?);
+                }
+            }
+            Some(path) => {
+                // The path itself, or anything below it (`path/…`): '0' follows '/' in ASCII.
+                let mut stmt = tx.prepare_cached(
+                    "SELECT server_seq, body FROM ops WHERE server_seq > ?1
+                       AND (scope_path = ?3 OR (scope_path >= ?4 AND scope_path < ?5))
+                     ORDER BY server_seq LIMIT ?2",
+                )?;
+                let below = format!("{path}/");
+                let end = format!("{path}0");
+                for row in stmt.query_map((after_sql, fetch, path, &below, &end), map)? {
+                    rows.push(row?);
+                }
+            }
+        }
+    }
+    let has_more = rows.len() > limit as usize;
+    let cursor = if has_more {
+        rows.truncate(limit as usize);
+        rows.last().map_or(after, |(s, _)| *s)
+    } else {
+        // Everything up to the newest operation was looked at (some perhaps filtered out).
+        let max: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(server_seq), 0) FROM ops")?
+            .query_row([], |r| r.get(0))?;
+        after.max(u64_from_sql(max))
+    };
+    tx.commit()?;
+    Ok(PullPage {
+        entries: rows,
+        cursor,
+        has_more,
+    })
+}
+
+pub(super) fn device_seq(conn: &mut Connection, device: Uuid) -> Result<u64, StorageError> {
+    let seq: Option<i64> = conn
+        .prepare_cached("SELECT processed_seq FROM devices WHERE device_id = ?1")?
+        .query_row([codec::id(&device)], |r| r.get(0))
+        .optional()?;
+    Ok(seq.map_or(0, u64_from_sql))
+}
+
+fn parse_state(json: &str) -> Result<EntityState, StorageError> {
+    serde_json::from_str(json).map_err(|e| StorageError::corrupt("entities.state", e))
+}
+
+pub(super) fn entity_states(
+    conn: &mut Connection,
+) -> Result<BTreeMap<EntityKey, EntitySnapshot>, StorageError> {
+    let tx = conn.transaction()?;
+    let mut out = BTreeMap::new();
+    {
+        let mut stmt = tx.prepare(
+            "SELECT e.entity, e.entity_id, e.state, o.body
+             FROM entities e JOIN ops o ON o.server_seq = e.last_server_seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let entity: String = r.get(0)?;
+            let id = codec::uuid_from(r.get_ref(1)?, "entities.entity_id")?;
+            let state = match r.get::<_, Option<String>>(2)? {
+                Some(json) => parse_state(&json)?,
+                None => {
+                    // Append-only: the state is the creating operation's.
+                    let body: String = r.get(3)?;
+                    let op: Operation = serde_json::from_str(&body)
+                        .map_err(|e| StorageError::corrupt("ops.body", e))?;
+                    let mut s = EntityState::default();
+                    s.apply(&op);
+                    s
+                }
+            };
+            let snapshot = EntitySnapshot {
+                winners: state.winners(),
+                conflicts: state
+                    .conflicts()
+                    .map(|(f, heads)| (f.to_owned(), heads.to_vec()))
+                    .collect(),
+            };
+            out.insert((entity, id), snapshot);
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}
+
+pub(super) fn conflicts(conn: &mut Connection) -> Result<Vec<Conflict>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT entity, entity_id, scope_path, state FROM entities
+         WHERE in_conflict = 1 ORDER BY entity, entity_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let entity: String = r.get(0)?;
+        let entity_id = codec::uuid_from(r.get_ref(1)?, "entities.entity_id")?;
+        let scope_path: String = r.get(2)?;
+        let Some(json) = r.get::<_, Option<String>>(3)? else {
+            continue;
+        };
+        for (field, heads) in parse_state(&json)?.conflicts() {
+            out.push(Conflict {
+                entity: entity.clone(),
+                entity_id,
+                scope_path: scope_path.clone(),
+                field: field.to_owned(),
+                heads: heads.to_vec(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+pub(super) fn rejected(
+    conn: &mut Connection,
+    device: Option<Uuid>,
+) -> Result<Vec<RejectedOp>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT device, seq, op_id, code, message, body, received_at_ms FROM rejected_ops
+         WHERE ?1 IS NULL OR device = ?1 ORDER BY id",
+    )?;
+    let mut rows = stmt.query([device.as_ref().map(codec::id)])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(RejectedOp {
+            device: codec::uuid_from(r.get_ref(0)?, "rejected_ops.device")?,
+            seq: u64_from_sql(r.get(1)?),
+            op_id: codec::uuid_from(r.get_ref(2)?, "rejected_ops.op_id")?,
+            code: r.get(3)?,
+            message: r.get(4)?,
+            body: r.get(5)?,
+            received_at_ms: u64_from_sql(r.get(6)?),
+        });
+    }
+    Ok(out)
+}
+
+pub(super) fn health(conn: &mut Connection) -> Result<Health, StorageError> {
+    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version != schema::current_version() {
+        return Err(StorageError::Schema(format!(
+            "schema version {version}, expected {}",
+            schema::current_version()
+        )));
+    }
+    let max: i64 = conn
+        .prepare_cached("SELECT COALESCE(MAX(server_seq), 0) FROM ops")?
+        .query_row([], |r| r.get(0))?;
+    Ok(Health {
+        status: "ok".to_owned(),
+        schema_version: version,
+        last_server_seq: u64_from_sql(max),
+    })
+}

@@ -1,0 +1,91 @@
+//! The `bangfu-server` binary: prints where it listens, survives `kill -9` with every answered
+//! push intact, and stops cleanly on SIGTERM.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use bangfu_core::sync::wire::{OpStatus, PushResponse};
+use bangfu_server::{SqliteStorage, SyncStorage};
+use common::*;
+
+/// Kills the server if a test fails half-way (no stray processes).
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn start(db: &std::path::Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bangfu-server"))
+        .args(["serve", "--db"])
+        .arg(db)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn bangfu-server");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (Server(child), format!("http://{addr}"))
+}
+
+async fn push(base: &str, body: Vec<u8>) -> PushResponse {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/v1/push"))
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(resp.status(), 200);
+    serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json")
+}
+
+#[tokio::test]
+async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("server.db");
+    let mut dev = Device::new(1);
+    let (mut child, base) = start(&db);
+    let mut ops = county_ops(&mut dev, 20);
+    ops.extend((0..600).map(|n| visit_op(&mut dev, n, 20)));
+    let body = serde_json::to_vec(&dev.push(ops)).expect("json");
+    let resp = push(&base, body).await;
+    assert_eq!(resp.results.len(), 1);
+    assert_eq!(resp.results[0].status, OpStatus::Accepted);
+    child.0.kill().expect("kill -9");
+    child.0.wait().expect("wait");
+
+    {
+        let store = SqliteStorage::open(&db).expect("reopen");
+        assert_eq!(store.device_seq(dev.id).expect("seq"), dev.seq);
+        assert_eq!(store.entity_states().expect("states").len(), 6 + 40 + 600);
+    }
+
+    let (mut child, base) = start(&db);
+    let resp = push(&base, serde_json::to_vec(&dev.push(vec![])).expect("json")).await;
+    assert_eq!(resp.device_seq, dev.seq);
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let exit = child.0.wait().expect("wait");
+    assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
+}

@@ -1,0 +1,201 @@
+//! Test fixtures: a tiny county (areas, a unit, a cadre, households, pairings) as operations of
+//! one device, and visits to push. Built by hand: the core's testkit is not exported.
+#![allow(dead_code)]
+
+use bangfu_core::sync::hlc::Hlc;
+use bangfu_core::sync::op::{OP_SCHEMA_VERSION, Operation};
+use bangfu_core::sync::wire::PushRequest;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// 2024-05-01T00:00:00Z.
+pub const T0_MS: u64 = 1_714_521_600_000;
+pub const COUNTY: &str = "360722";
+pub const TOWNSHIP: &str = "360722/360722100";
+pub const VILLAGE: &str = "360722/360722100/360722100201";
+pub const VILLAGE2: &str = "360722/360722100/360722100202";
+
+/// A device making operations with consecutive seqs and increasing HLCs.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: Uuid,
+    pub author: Uuid,
+    pub seq: u64,
+    pub wall_ms: u64,
+    n: u128,
+}
+
+impl Device {
+    pub fn new(n: u128) -> Device {
+        Device {
+            id: Uuid::from_u128(0xd000_0000 + n),
+            author: Uuid::from_u128(0xa000_0000 + n),
+            seq: 0,
+            wall_ms: T0_MS,
+            n: n << 64,
+        }
+    }
+
+    /// The next operation of this device.
+    pub fn op(
+        &mut self,
+        entity: &str,
+        id: Uuid,
+        create: bool,
+        fields: Value,
+        scope: &str,
+    ) -> Operation {
+        self.seq += 1;
+        self.wall_ms += 1;
+        let fields = match fields {
+            Value::Object(m) => m.into_iter().collect(),
+            _ => panic!("fields must be an object"),
+        };
+        Operation {
+            op_id: Uuid::from_u128(
+                0x0b00_0000_0000_0000_0000_0000_0000_0000 | self.n | u128::from(self.seq),
+            ),
+            origin_device: self.id,
+            origin_seq: self.seq,
+            hlc: Hlc::new(self.wall_ms, 0),
+            entity: entity.to_owned(),
+            entity_id: id,
+            create,
+            fields,
+            base: Default::default(),
+            scope_path: scope.to_owned(),
+            schema_version: OP_SCHEMA_VERSION,
+            author: self.author,
+            recorded_at: "2024-05-01T10:00:00+08:00".parse().expect("timestamp"),
+        }
+    }
+
+    pub fn push(&self, ops: Vec<Operation>) -> PushRequest {
+        PushRequest {
+            device_id: self.id,
+            ops,
+        }
+    }
+}
+
+pub fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+pub const COUNTY_ID: u128 = 1;
+pub const TOWNSHIP_ID: u128 = 2;
+pub const VILLAGE_ID: u128 = 3;
+pub const VILLAGE2_ID: u128 = 4;
+pub const UNIT_ID: u128 = 10;
+pub const CADRE_ID: u128 = 20;
+/// Households are `HOUSEHOLD_BASE + i`, pairings `PAIRING_BASE + i`.
+pub const HOUSEHOLD_BASE: u128 = 1_000;
+pub const PAIRING_BASE: u128 = 100_000;
+
+pub fn household_scope(i: u128) -> String {
+    let village = if i.is_multiple_of(2) {
+        VILLAGE
+    } else {
+        VILLAGE2
+    };
+    format!("{village}/h:{}", id(HOUSEHOLD_BASE + i))
+}
+
+/// Areas, a unit, a cadre and `households` households (alternately in two villages), each paired
+/// with the cadre: valid creations in dependency order.
+pub fn county_ops(dev: &mut Device, households: u128) -> Vec<Operation> {
+    let mut ops = vec![
+        dev.op("area", id(COUNTY_ID), true, json!({"code": "360722", "name": "信丰县", "level": "county"}), COUNTY),
+        dev.op(
+            "area",
+            id(TOWNSHIP_ID),
+            true,
+            json!({"code": "360722100", "name": "嘉定镇", "level": "township", "parent_id": id(COUNTY_ID)}),
+            TOWNSHIP,
+        ),
+        dev.op(
+            "area",
+            id(VILLAGE_ID),
+            true,
+            json!({"code": "360722100201", "name": "水东村", "level": "village", "parent_id": id(TOWNSHIP_ID)}),
+            VILLAGE,
+        ),
+        dev.op(
+            "area",
+            id(VILLAGE2_ID),
+            true,
+            json!({"code": "360722100202", "name": "龙舌村", "level": "village", "parent_id": id(TOWNSHIP_ID)}),
+            VILLAGE2,
+        ),
+        dev.op("unit", id(UNIT_ID), true, json!({"name": "县财政局"}), COUNTY),
+        dev.op(
+            "person",
+            id(CADRE_ID),
+            true,
+            json!({"name": "张三", "unit_id": id(UNIT_ID), "roles": [{"role": "cadre", "from": "2024-01-01"}]}),
+            COUNTY,
+        ),
+    ];
+    for i in 0..households {
+        ops.push(dev.op(
+            "household",
+            id(HOUSEHOLD_BASE + i),
+            true,
+            household(i),
+            &household_scope(i),
+        ));
+        ops.push(dev.op(
+            "pairing",
+            id(PAIRING_BASE + i),
+            true,
+            json!({"household_id": id(HOUSEHOLD_BASE + i), "cadre_id": id(CADRE_ID), "start": "2024-01-01"}),
+            &household_scope(i),
+        ));
+    }
+    ops
+}
+
+pub fn household(i: u128) -> Value {
+    let village = if i.is_multiple_of(2) {
+        VILLAGE_ID
+    } else {
+        VILLAGE2_ID
+    };
+    json!({
+        "village_id": id(village),
+        "head_name": format!("户主{i}"),
+        "class_history": [{"from": "2024-01-01", "class": "lifted"}],
+        "risks": []
+    })
+}
+
+/// A visit of household `i` (about 700 bytes as an operation).
+pub fn visit(i: u128) -> Value {
+    json!({
+        "household_id": id(HOUSEHOLD_BASE + i),
+        "visitor_id": id(CADRE_ID),
+        "visited_at": "2024-05-01T10:00:00+08:00",
+        "checks": {
+            "education": {"status": "ok"},
+            "medical": {"status": "ok"},
+            "housing": {"status": "risk", "note": "屋顶漏雨"},
+            "water": {"status": "ok"}
+        },
+        "policy_talk": ["防返贫监测"],
+        "problems": "老人患慢性病",
+        "measures": "办理慢性病卡",
+    })
+}
+
+pub const VISIT_BASE: u128 = 10_000_000;
+
+pub fn visit_op(dev: &mut Device, n: u128, households: u128) -> Operation {
+    let h = n % households;
+    dev.op(
+        "visit",
+        id(VISIT_BASE + n),
+        true,
+        visit(h),
+        &household_scope(h),
+    )
+}
