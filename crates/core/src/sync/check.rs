@@ -4,7 +4,7 @@
 
 use crate::model::record::Record;
 use crate::sync::merge::EntityState;
-use crate::sync::op::{ENTITIES, OP_SCHEMA_VERSION, Operation, is_append_only, record_from_fields};
+use crate::sync::op::{ENTITIES, OP_SCHEMA_VERSION, Operation, is_append_only};
 use crate::sync::wire::Reason;
 use crate::validate::{Refs, validate_record};
 
@@ -13,6 +13,43 @@ fn reason(code: &str, message: impl Into<String>) -> Reason {
         code: code.to_owned(),
         message: message.into(),
     }
+}
+
+/// Rebuilds the record from its fields, refusing a field name the entity does not have (serde
+/// would otherwise ignore it silently) and a value of the wrong type.
+fn build(
+    op: &Operation,
+    fields: &std::collections::BTreeMap<String, serde_json::Value>,
+) -> Result<Record, Reason> {
+    let mut obj = serde_json::Map::with_capacity(fields.len() + 1);
+    obj.insert(
+        "id".to_owned(),
+        serde_json::Value::String(op.entity_id.to_string()),
+    );
+    for (k, v) in fields {
+        obj.insert(k.clone(), v.clone());
+    }
+    let mut outer = serde_json::Map::with_capacity(2);
+    outer.insert(
+        "entity".to_owned(),
+        serde_json::Value::String(op.entity.clone()),
+    );
+    outer.insert("record".to_owned(), serde_json::Value::Object(obj));
+    let mut unknown = None;
+    let record: Record = serde_ignored::deserialize(serde_json::Value::Object(outer), |path| {
+        if unknown.is_none() {
+            unknown = Some(path.to_string());
+        }
+    })
+    .map_err(|e| reason("bad_field", format!("{} {}: {e}", op.entity, op.entity_id)))?;
+    if let Some(path) = unknown {
+        let field = path.strip_prefix("record.").unwrap_or(&path);
+        return Err(reason(
+            "unknown_field",
+            format!("{} has no field `{field}`", op.entity),
+        ));
+    }
+    Ok(record)
 }
 
 /// Checks `op` against the current merge state of its record (`None` if the record is unknown)
@@ -83,23 +120,15 @@ pub fn check_op(
         }
         _ => {}
     }
-    let mut state = current.cloned().unwrap_or_default();
-    state.apply(op);
-    let fields = state.winners();
-    let record = record_from_fields(&op.entity, op.entity_id, &fields)
-        .map_err(|e| reason("bad_field", format!("{} {}: {e}", op.entity, op.entity_id)))?;
-    // A field name the entity does not have is refused (serde would ignore it silently).
-    let known = Operation::fields_of(&record);
-    if let Some((field, _)) = op
-        .fields
-        .iter()
-        .find(|(k, v)| !known.contains_key(*k) && !v.is_null())
-    {
-        return Err(reason(
-            "unknown_field",
-            format!("{} has no field `{field}`", op.entity),
-        ));
-    }
+    let record = match current {
+        // A creation of an unknown record (the common case: every visit) needs no merge.
+        None => build(op, &op.fields)?,
+        Some(current) => {
+            let mut state = current.clone();
+            state.apply(op);
+            build(op, &state.winners())?
+        }
+    };
     if let Err(errors) = validate_record(&record, refs) {
         let code = errors.first().map_or("invalid", |e| e.code);
         let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
