@@ -92,6 +92,15 @@ pub enum StoreError {
     /// `get_record` was asked for an entity the store does not know.
     #[error("unknown entity `{0}`")]
     UnknownEntity(String),
+    /// Sync refused a request or met an inconsistent sync state. Codes: `device_in_use` (the
+    /// device id cannot change once this device made operations), `no_scope` (a change without a
+    /// scope path), `entity_mismatch` (an id already used by a record of another entity),
+    /// `op_id_reused` (a new operation id is already stored), `seq_reused` (two different
+    /// operations claim one device's sequence number), `out_of_range` (a sequence number or cursor
+    /// beyond what SQLite stores), `encode_failed` (an operation or merge state that cannot be
+    /// written as JSON).
+    #[error("sync ({code}): {message}")]
+    Sync { code: &'static str, message: String },
 }
 
 fn show_id(id: &Option<Uuid>) -> String {
@@ -164,6 +173,7 @@ impl StoreError {
             StoreError::MissingReference { .. } => "missing_reference",
             StoreError::Rejected { .. } => "rejected_value",
             StoreError::UnknownEntity(_) => "unknown_entity",
+            StoreError::Sync { code, .. } => code,
         }
     }
 
@@ -242,6 +252,19 @@ impl StoreError {
             StoreError::UnknownEntity(_) => {
                 "应用内部错误：未知的记录类型。请将应用升级到最新版本。".to_owned()
             }
+            StoreError::Sync { code, .. } => match *code {
+                "device_in_use" => {
+                    "本设备已有待同步或已同步的记录，不能更换设备编号。请联系县办技术人员。"
+                        .to_owned()
+                }
+                "no_scope" => "应用内部错误：记录缺少所属区域，未保存。请将应用升级到最新版本。"
+                    .to_owned(),
+                "entity_mismatch" => {
+                    "记录编号与另一类记录重复，未保存。请联系县办技术人员。".to_owned()
+                }
+                _ => "同步数据出错，未能完成操作。请重试；如仍失败，请联系县办技术人员。"
+                    .to_owned(),
+            },
         }
     }
 }

@@ -11,6 +11,12 @@
 //!
 //! Architecture invariant: a write either commits whole or leaves the store as it was — every
 //! write runs in one transaction, and any error (validation, a constraint, I/O) rolls it back.
+//!
+//! Sync (migration 0002, module `sync`): on a device that syncs, every change goes through
+//! [`Store::record_change`], which writes the change and its operation in one transaction;
+//! pulled operations go through [`bangfu_core::sync::DeviceStore::apply_pulled`].
+//! [`Store::save_record`] and [`Store::save_dataset`] write the typed tables only (imports,
+//! tests, the server's own tables): what they write is not synced.
 
 mod codec;
 mod decode;
@@ -20,6 +26,7 @@ mod put;
 mod read;
 mod refs;
 mod schema;
+mod sync;
 mod write;
 
 use std::path::Path;
@@ -37,6 +44,7 @@ use uuid::Uuid;
 
 pub use error::{MigrationProblem, StoreError};
 pub use refs::StoreRefs;
+pub use sync::{Conflict, RejectedOp};
 
 /// How long a write waits for another connection's lock before failing with `database_busy`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,6 +53,9 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// This installation's id for sync (the `device` row, cached: it changes only through
+    /// [`Store::init_device`]).
+    device_id: Uuid,
 }
 
 impl Store {
@@ -74,7 +85,8 @@ impl Store {
         )?;
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
-        Ok(Store { conn })
+        let device_id = sync::device::ensure(&conn)?;
+        Ok(Store { conn, device_id })
     }
 
     /// The connection, for read-only queries and diagnostics. Write only through the store's

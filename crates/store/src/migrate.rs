@@ -21,11 +21,18 @@ pub struct Migration {
 /// in the field have applied it, and a database whose recorded checksum differs from the build's
 /// refuses to open. To change the schema, add `migrations/000N_what.sql` at the end of this list
 /// (and its checksum to the `LANDED` list of the tests).
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_sync",
+        sql: include_str!("../migrations/0002_sync.sql"),
+    },
+];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
@@ -129,7 +136,10 @@ mod tests {
 
     /// The checksum of every landed migration. A failure here means a landed migration was
     /// edited: revert the edit and add a new migration instead.
-    const LANDED: &[(u32, &str, &str)] = &[(1, "0001_initial", "fnv1a64:0f0b0585f15b2ae4")];
+    const LANDED: &[(u32, &str, &str)] = &[
+        (1, "0001_initial", "fnv1a64:0f0b0585f15b2ae4"),
+        (2, "0002_sync", "fnv1a64:488afcc49e363402"),
+    ];
 
     #[test]
     fn landed_migrations_are_never_edited() {

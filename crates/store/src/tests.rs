@@ -2,7 +2,7 @@
 //! of a transaction and nothing of it remains.
 
 #[path = "../tests/common/mod.rs"]
-mod common;
+pub(crate) mod common;
 
 use bangfu_core::Record;
 use common::{complete_dataset, id, ids, new_visit};

@@ -150,7 +150,18 @@ fn children<'c>(conn: &'c Connection, table: &Table, parent: &Uuid) -> Result<Ca
 
 /// Writes one record (inside the caller's transaction, after validation).
 pub(crate) fn put_record(conn: &Connection, record: &Record) -> Result<()> {
-    let ao = record.is_append_only();
+    write_record(conn, record, record.is_append_only())
+}
+
+/// Inserts or replaces one record whatever its entity: the sync's materialization of merge
+/// winners (an append-only record may already be there, e.g. from an imported dataset).
+pub(crate) fn upsert_record(conn: &Connection, record: &Record) -> Result<()> {
+    write_record(conn, record, false)
+}
+
+/// Writes one record with a plain INSERT (`insert_only`) or an upsert.
+pub(crate) fn write_record(conn: &Connection, record: &Record, insert_only: bool) -> Result<()> {
+    let ao = insert_only;
     match record {
         Record::Area(r) => put_area(&mut *stmt(conn, &schema::AREAS, ao)?, r),
         Record::Unit(r) => put_unit(&mut *stmt(conn, &schema::UNITS, ao)?, r),

@@ -1,0 +1,37 @@
+//! Unit tests of the sync module's internals.
+
+use bangfu_core::sync::Operation;
+
+use super::fields::record_from_fields;
+use crate::tests::common;
+
+#[test]
+fn same_records_as_the_core_function() {
+    for r in common::records(&common::complete_dataset()) {
+        let fields = Operation::fields_of(&r);
+        let got = record_from_fields(r.entity(), r.id(), &fields).expect("decodes");
+        assert_eq!(got, r);
+        let core = bangfu_core::sync::op::record_from_fields(r.entity(), r.id(), &fields);
+        assert_eq!(core.ok(), Some(got));
+    }
+}
+
+#[test]
+fn missing_and_mistyped_fields_are_errors_as_in_core() {
+    let r = common::records(&common::complete_dataset())
+        .into_iter()
+        .find(|r| r.entity() == "visit")
+        .expect("a visit");
+    let mut fields = Operation::fields_of(&r);
+    fields.remove("visitor_id");
+    assert!(record_from_fields("visit", r.id(), &fields).is_err());
+    let mut fields = Operation::fields_of(&r);
+    fields.insert("visited_at".into(), serde_json::json!(12));
+    assert!(record_from_fields("visit", r.id(), &fields).is_err());
+    assert!(record_from_fields("spaceship", r.id(), &fields).is_err());
+    // A field named `id` cannot change the id.
+    let mut fields = Operation::fields_of(&r);
+    fields.insert("id".into(), serde_json::json!(uuid::Uuid::nil()));
+    let got = record_from_fields("visit", r.id(), &fields).expect("decodes");
+    assert_eq!(got.id(), r.id());
+}
