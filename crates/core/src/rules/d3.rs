@@ -12,13 +12,13 @@
 //! `docs/rules.md`, "D3 alerts").
 
 use chrono::NaiveDate;
-use uuid::Uuid;
 
 use crate::calendar::Quarter;
 use crate::income::IncomeTotals;
-use crate::model::household::{Assistance, Household, Pairing};
+use crate::model::household::{Assistance, Household};
 use crate::model::income::IncomeRecord;
-use crate::rules::{Alert, AlertDetail, Index, Obligation, Owner, Period, RuleId};
+use crate::rules::r2_r3::household_owner;
+use crate::rules::{Alert, AlertDetail, Index, Obligation, Period, RuleId};
 
 pub(crate) fn obligations(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Obligation>) {
     let quarters = crate::rules::quarters(index, as_of);
@@ -47,7 +47,7 @@ pub(crate) fn obligations(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Obl
                 .find(|r| r.period == quarter && r.collected_on <= as_of);
             let satisfied_on = satisfying.map(|r| r.collected_on);
             let (status, late) = Obligation::status_of(opens_on, due_on, satisfied_on, as_of);
-            let (owner, unit_id) = owner_on(index, pairings, last);
+            let (owner, unit_id) = household_owner(index, pairings, last);
             out.push(Obligation {
                 rule: RuleId::D3,
                 owner,
@@ -62,25 +62,6 @@ pub(crate) fn obligations(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Obl
                 late,
             });
         }
-    }
-}
-
-/// Who owes a household's obligation for a quarter ending on `last`: the cadre paired on that
-/// day; else the unit of the last cadre paired before it (断档), also returned as `unit_id`; else
-/// nobody. The same rule as R2's (`docs/rules.md`).
-fn owner_on(index: &Index<'_>, pairings: &[&Pairing], last: NaiveDate) -> (Owner, Option<Uuid>) {
-    if let Some(p) = pairings.iter().rev().find(|p| p.active_on(last)) {
-        return (Owner::Person(p.cadre_id), None);
-    }
-    let unit = pairings
-        .iter()
-        .filter(|p| p.start <= last)
-        .max_by_key(|p| (p.end, p.start))
-        .and_then(|p| index.people.get(&p.cadre_id))
-        .and_then(|person| person.unit_id);
-    match unit {
-        Some(unit) => (Owner::Unit(unit), Some(unit)),
-        None => (Owner::Nobody, None),
     }
 }
 

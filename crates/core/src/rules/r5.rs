@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::model::area::{Person, Role};
 use crate::model::household::{ClassPeriod, Household, Pairing};
+use crate::rules::r2_r3::pairings_of;
 use crate::rules::{Alert, AlertDetail, Index, RuleId};
 
 /// An inclusive run of days `(first, last)`; `last == NaiveDate::MAX` means it goes on.
@@ -95,14 +96,6 @@ pub(super) fn uncovered(spans: &[Span], covered: &[Span]) -> Vec<Span> {
         }
     }
     out
-}
-
-/// The pairings of a household, ascending by start (empty if it never had one).
-pub(super) fn pairings_of<'i, 'a>(index: &'i Index<'a>, household_id: Uuid) -> &'i [&'a Pairing] {
-    index
-        .pairings_by_household
-        .get(&household_id)
-        .map_or(&[], Vec::as_slice)
 }
 
 /// People who could take over a post on `as_of`: serving and holding the cadre role, by

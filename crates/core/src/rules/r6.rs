@@ -11,7 +11,8 @@ use chrono::NaiveDate;
 
 use crate::calendar::WorkingDays;
 use crate::model::household::{Assistance, Household};
-use crate::rules::r5::{Span, class_spans, paired_spans, pairings_of, uncovered};
+use crate::rules::r2_r3::pairings_of;
+use crate::rules::r5::{Span, class_spans, paired_spans, uncovered};
 use crate::rules::{Alert, AlertDetail, Index, Obligation, Owner, Period, RuleId};
 
 /// The stretches on which `household` is monitored with no active pairing.
