@@ -19,6 +19,26 @@ pub enum Which {
         #[arg(long)]
         json: bool,
     },
+    /// Start `bangfu-server` (next to this executable), then time syncs of two devices with it:
+    /// initial push, initial pull, a sync with nothing to do, and 100 new visits. One JSON object
+    /// per scenario and line.
+    Sync {
+        /// Visits device A records offline and pushes in one sync.
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
+        /// Operations per push (default: the client's).
+        #[arg(long)]
+        batch_size: Option<usize>,
+        /// Feed entries per pull (default: the client's).
+        #[arg(long)]
+        pull_limit: Option<u32>,
+        /// zstd level of request bodies (default: the client's).
+        #[arg(long)]
+        zstd_level: Option<i32>,
+        /// Kept for symmetry with other benches: the output is always JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Serialize)]
@@ -45,6 +65,20 @@ pub fn run(which: Which) -> Result<()> {
             seed,
             json: _,
         } => rules(households, seed),
+        Which::Sync {
+            records,
+            batch_size,
+            pull_limit,
+            zstd_level,
+            json: _,
+        } => crate::bench_sync::run(
+            records,
+            crate::bench_sync::Knobs {
+                batch_size,
+                pull_limit,
+                zstd_level,
+            },
+        ),
     }
 }
 

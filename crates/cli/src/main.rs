@@ -4,6 +4,7 @@
 //! village for the supervisor at the terminal; nothing is written to a log.
 
 mod bench;
+mod bench_sync;
 mod report;
 
 use std::path::{Path, PathBuf};

@@ -86,6 +86,33 @@ fn acknowledge_moves_forward_and_keeps_rejected_operations() {
 }
 
 #[test]
+fn a_rejection_is_cleared_when_a_later_answer_accepts_the_operation() {
+    let mut s = store(1);
+    let base = record_complete_dataset(&mut s, T0);
+    let n = base.len() as u64;
+    let v1 = visit(&mut s, 9501, T0 + 1);
+    let rejected = PushResponse {
+        results: vec![
+            run(1, n, OpStatus::Accepted, None),
+            run(n + 1, n + 1, OpStatus::Rejected, Some("unknown_household")),
+        ],
+        device_seq: n + 1,
+        server_hlc: Hlc::new(T0 + 10, 0),
+    };
+    s.acknowledge(&rejected).expect("ack");
+    assert_eq!(s.rejected_ops().expect("rejected").len(), 1);
+    // A server restored from backup processes it again and this time accepts it.
+    let accepted = PushResponse {
+        results: vec![run(n + 1, n + 1, OpStatus::Accepted, None)],
+        device_seq: n + 1,
+        server_hlc: Hlc::new(T0 + 20, 0),
+    };
+    s.acknowledge(&accepted).expect("ack");
+    assert!(s.rejected_ops().expect("rejected").is_empty());
+    assert!(s.get_visit(v1.entity_id).expect("r").is_some());
+}
+
+#[test]
 fn a_partial_answer_leaves_the_rest_pending() {
     let mut s = store(1);
     let ops = record_complete_dataset(&mut s, T0);

@@ -27,6 +27,14 @@ pub trait Transport {
     /// `GET /v1/version`.
     fn version(&self) -> impl Future<Output = Result<Capabilities, TransportError>> + Send;
 
+    /// The answer of the last [`version`](Transport::version) call if it came at most `max_age`
+    /// ago and no request failed since, so that a sync may skip asking again. The default
+    /// remembers nothing.
+    fn recent_version(&self, max_age: Duration) -> Option<Capabilities> {
+        let _ = max_age;
+        None
+    }
+
     /// Counters since the transport was made. The default reports nothing.
     fn stats(&self) -> TransportStats {
         TransportStats::default()

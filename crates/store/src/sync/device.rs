@@ -156,8 +156,11 @@ fn acknowledge(conn: &Connection, me: Uuid, response: &PushResponse) -> Result<(
             // Accepted on a later push (e.g. after a server upgrade): no longer rejected.
             OpStatus::Accepted | OpStatus::Duplicate => {
                 conn.prepare_cached(
+                    // EXISTS, not `op_id IN (SELECT … WHERE origin_device = ?3)`: the latter reads
+                    // every operation this device ever made on each acknowledgement.
                     "DELETE FROM rejected_ops WHERE origin_seq BETWEEN ?1 AND ?2
-                     AND op_id IN (SELECT op_id FROM ops WHERE origin_device = ?3)",
+                     AND EXISTS (SELECT 1 FROM ops WHERE ops.op_id = rejected_ops.op_id
+                                 AND ops.origin_device = ?3)",
                 )?
                 .execute(params![
                     seq_sql(run.first_seq, "seq")?,

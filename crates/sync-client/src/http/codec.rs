@@ -145,8 +145,8 @@ pub fn snippet(body: &[u8]) -> String {
     }
 }
 
-/// Classifies a failure of the HTTP stack.
-pub fn map_reqwest(e: &reqwest::Error) -> TransportError {
+/// An error and its sources, as one line.
+fn detail(e: &reqwest::Error) -> String {
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
@@ -154,6 +154,23 @@ pub fn map_reqwest(e: &reqwest::Error) -> TransportError {
         detail.push_str(&s.to_string());
         source = s.source();
     }
+    detail
+}
+
+/// Classifies a failure while reading an answer's body. reqwest reports it as a "decode" error,
+/// but its own decoders are off (the transport decodes bodies itself), so it is the connection
+/// that failed half-way: a cut (or a timeout), worth retrying, never a bad answer.
+pub fn map_body_read(e: &reqwest::Error) -> TransportError {
+    if e.is_timeout() {
+        TransportError::Timeout
+    } else {
+        TransportError::Cut(detail(e))
+    }
+}
+
+/// Classifies a failure of the HTTP stack.
+pub fn map_reqwest(e: &reqwest::Error) -> TransportError {
+    let detail = detail(e);
     if e.is_timeout() {
         TransportError::Timeout
     } else if e.is_connect() {

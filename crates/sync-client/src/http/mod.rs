@@ -3,8 +3,9 @@
 
 mod codec;
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bangfu_core::sync::wire::{Capabilities, PullResponse, PushRequest, PushResponse};
 use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
@@ -69,6 +70,8 @@ pub struct HttpTransport {
     base: Url,
     options: HttpOptions,
     counters: Counters,
+    /// The last version answer and when it came; cleared when a request fails.
+    version: Mutex<Option<(Instant, Capabilities)>>,
 }
 
 impl HttpTransport {
@@ -113,6 +116,7 @@ impl HttpTransport {
             base,
             options,
             counters: Counters::default(),
+            version: Mutex::new(None),
         })
     }
 
@@ -149,8 +153,15 @@ impl HttpTransport {
         let result = self.exchange(method, url, json).await;
         if result.is_err() {
             add(&self.counters.failures, 1);
+            self.remember_version(None);
         }
         result
+    }
+
+    fn remember_version(&self, caps: Option<&Capabilities>) {
+        if let Ok(mut v) = self.version.lock() {
+            *v = caps.map(|c| (Instant::now(), c.clone()));
+        }
     }
 
     async fn exchange<T: DeserializeOwned>(
@@ -202,7 +213,11 @@ impl HttpTransport {
         );
         let limit = self.options.max_response_bytes;
         let mut raw = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| codec::map_reqwest(&e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| codec::map_body_read(&e))?
+        {
             add(&self.counters.body_received, chunk.len() as u64);
             raw.extend_from_slice(&chunk);
             if raw.len() as u64 > limit {
@@ -281,7 +296,15 @@ impl Transport for HttpTransport {
 
     async fn version(&self) -> Result<Capabilities, TransportError> {
         let url = self.url("v1/version")?;
-        self.call(Method::GET, url, None).await
+        let caps: Capabilities = self.call(Method::GET, url, None).await?;
+        self.remember_version(Some(&caps));
+        Ok(caps)
+    }
+
+    fn recent_version(&self, max_age: Duration) -> Option<Capabilities> {
+        let v = self.version.lock().ok()?;
+        let (at, caps) = v.as_ref()?;
+        (at.elapsed() < max_age).then(|| caps.clone())
     }
 
     fn stats(&self) -> TransportStats {

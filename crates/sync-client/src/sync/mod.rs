@@ -27,14 +27,25 @@ pub struct SyncOptions {
     /// Operations per push (lowered to the server's `max_ops_per_push`; halved while the server
     /// answers 413 Payload Too Large).
     pub batch_size: usize,
-    /// Feed entries per pull (lowered to the server's `max_pull_limit`).
+    /// Feed entries of the first pull page (lowered to the server's `max_pull_limit`).
     pub pull_limit: u32,
+    /// Largest pull page: after a page that came within `grow_below`, the next asks for twice as
+    /// many entries, up to this (and the server's `max_pull_limit`). A page's fixed costs (a round
+    /// trip, a local commit) then vanish on a fast link, while a slow one keeps small pages. A
+    /// retried page asks for half as many each time, down to `pull_limit`.
+    pub pull_limit_max: u32,
+    /// See `pull_limit_max`; zero (the default) keeps pages at `pull_limit`.
+    pub grow_below: Duration,
     /// Pull only operations whose `scope_path` is this path or below it (`None`: what the server
     /// gives this device).
     pub scope: Option<String>,
     pub retry: RetryPolicy,
     /// Ask `GET /v1/version` first and stop on a protocol mismatch (one small extra request).
     pub check_version: bool,
+    /// Skip that request when the transport received the server's answer less than this ago and
+    /// no request failed since (a transport kept across syncs then makes a sync with nothing to do
+    /// one request). Zero asks at every sync.
+    pub version_max_age: Duration,
 }
 
 impl Default for SyncOptions {
@@ -42,9 +53,12 @@ impl Default for SyncOptions {
         SyncOptions {
             batch_size: 200,
             pull_limit: 500,
+            pull_limit_max: 5_000,
+            grow_below: Duration::ZERO,
             scope: None,
             retry: RetryPolicy::default(),
             check_version: true,
+            version_max_age: Duration::ZERO,
         }
     }
 }
@@ -186,8 +200,12 @@ where
     };
     let mut batch_size = options.batch_size.max(1);
     let mut pull_limit = options.pull_limit.max(1);
+    let mut pull_max = options.pull_limit_max.max(pull_limit);
     if options.check_version {
-        let caps = run.request(|| transport.version()).await?;
+        let caps = match transport.recent_version(options.version_max_age) {
+            Some(caps) => caps,
+            None => run.request(|| transport.version()).await?,
+        };
         if caps.protocol != PROTOCOL_VERSION {
             return Err(TransportError::VersionMismatch {
                 server: caps.protocol,
@@ -201,14 +219,151 @@ where
         }
         if caps.max_pull_limit > 0 {
             pull_limit = pull_limit.min(caps.max_pull_limit);
+            pull_max = pull_max.min(caps.max_pull_limit);
         }
         run.report.server = Some(caps);
     }
     run.push(batch_size).await?;
-    run.pull(pull_limit).await?;
+    run.pull(pull_limit, pull_max).await?;
     let mut report = run.report;
     report.requests = run.attempts.requests;
     report.retries = run.attempts.retries;
     report.transport = transport.stats().since(&stats_before);
     Ok(report)
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use std::sync::Mutex;
+
+    use bangfu_core::sync::wire::{PullResponse, PushRequest, PushResponse};
+
+    use super::*;
+    use crate::testing::{Fault, MemoryStore, MemoryTransport, Route, SimServer};
+
+    const SCOPE: &str = "360722/360722100/360722100201";
+
+    fn phone(id: u128, n: usize) -> MemoryStore {
+        let mut s = MemoryStore::new(Uuid::from_u128(id), SCOPE);
+        for i in 0..n {
+            s.record_new("visit", &format!("第{i}次走访"));
+        }
+        s
+    }
+
+    fn quick_retries() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_recent_version_answer_saves_the_request() {
+        let t = MemoryTransport::new(SimServer::default());
+        let mut a = phone(1, 1);
+        let opts = SyncOptions {
+            version_max_age: Duration::from_secs(600),
+            retry: quick_retries(),
+            ..SyncOptions::default()
+        };
+        sync(&mut a, &t, &opts, &mut |_| {}).await.expect("first");
+        let again = sync(&mut a, &t, &opts, &mut |_| {}).await.expect("again");
+        assert_eq!((again.requests, t.count(Route::Version)), (1, 1));
+        assert!(again.server.is_some());
+        // Too old: asked again.
+        tokio::time::advance(Duration::from_secs(601)).await;
+        sync(&mut a, &t, &opts, &mut |_| {}).await.expect("later");
+        assert_eq!(t.count(Route::Version), 2);
+        // A failed request forgets the answer.
+        t.fail_next_on(Route::Pull, Fault::Unavailable);
+        sync(&mut a, &t, &opts, &mut |_| {}).await.expect("retried");
+        sync(&mut a, &t, &opts, &mut |_| {}).await.expect("after");
+        assert_eq!(t.count(Route::Version), 3);
+        // Zero (the default) asks every time.
+        let opts = SyncOptions::default();
+        sync(&mut a, &t, &opts, &mut |_| {}).await.expect("default");
+        assert_eq!(t.count(Route::Version), 4);
+    }
+
+    /// Records the `limit` of every pull; fails the pull number `fail_at` once; answers after
+    /// `delay`.
+    #[derive(Debug)]
+    struct Pages {
+        inner: MemoryTransport,
+        limits: Mutex<Vec<u32>>,
+        fail_at: usize,
+        delay: Duration,
+    }
+
+    impl Transport for Pages {
+        async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+            self.inner.push(request).await
+        }
+        async fn pull(
+            &self,
+            after: u64,
+            limit: u32,
+            scope: Option<&str>,
+        ) -> Result<PullResponse, TransportError> {
+            let n = {
+                let mut limits = self.limits.lock().expect("lock");
+                limits.push(limit);
+                limits.len()
+            };
+            tokio::time::sleep(self.delay).await;
+            if n == self.fail_at {
+                return Err(TransportError::Timeout);
+            }
+            self.inner.pull(after, limit, scope).await
+        }
+        async fn version(&self) -> Result<Capabilities, TransportError> {
+            self.inner.version().await
+        }
+    }
+
+    async fn pages(opts: &SyncOptions, fail_at: usize, delay: Duration) -> Vec<u32> {
+        let server = SimServer::default();
+        let mut b = phone(2, 100);
+        let t = MemoryTransport::new(server.clone());
+        sync(&mut b, &t, opts, &mut |_| {}).await.expect("b pushes");
+        let t = Pages {
+            inner: MemoryTransport::new(server),
+            limits: Mutex::new(Vec::new()),
+            fail_at,
+            delay,
+        };
+        let mut a = phone(1, 0);
+        let r = sync(&mut a, &t, opts, &mut |_| {}).await.expect("a pulls");
+        assert_eq!(r.pulled, 100);
+        t.limits.into_inner().expect("lock")
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pull_pages_grow_while_they_come_quickly_and_shrink_when_retried() {
+        let fixed = SyncOptions {
+            pull_limit: 5,
+            pull_limit_max: 40,
+            retry: quick_retries(),
+            ..SyncOptions::default()
+        };
+        let limits = pages(&fixed, 0, Duration::ZERO).await;
+        assert!(
+            limits.len() >= 20 && limits.iter().all(|l| *l == 5),
+            "{limits:?}"
+        );
+        let growing = SyncOptions {
+            grow_below: Duration::from_secs(10),
+            ..fixed
+        };
+        let limits = pages(&growing, 4, Duration::ZERO).await;
+        assert_eq!(limits, [5, 10, 20, 40, 20, 40, 40]);
+        // A slow link keeps small pages.
+        let limits = pages(&growing, 0, Duration::from_secs(11)).await;
+        assert!(
+            limits.len() >= 20 && limits.iter().all(|l| *l == 5),
+            "{limits:?}"
+        );
+    }
 }

@@ -1,5 +1,6 @@
 //! The pull step: read the feed from the store's cursor, page by page, applying each page (and
-//! moving the cursor) in one local commit before asking for the next.
+//! moving the cursor) in one local commit before asking for the next. Pages grow while they come
+//! quickly and shrink when they have to be retried.
 
 use bangfu_core::sync::DeviceStore;
 use bangfu_core::sync::wire::PullResponse;
@@ -9,16 +10,28 @@ use crate::error::SyncError;
 use crate::transport::Transport;
 
 impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
-    pub(super) async fn pull(&mut self, limit: u32) -> Result<(), SyncError> {
+    pub(super) async fn pull(&mut self, first: u32, max: u32) -> Result<(), SyncError> {
         let mut cursor = self.store.cursor().map_err(SyncError::store)?;
         let scope = self.options.scope.as_deref();
         let transport = self.transport;
         let mut pulled = 0u64;
+        let mut limit = first;
         self.report_progress(pull_progress(pulled, true));
         loop {
+            let started = tokio::time::Instant::now();
+            let (mut asked, mut next) = (limit, limit);
             let page = self
-                .request(|| transport.pull(cursor, limit, scope))
+                .request(|| {
+                    asked = next;
+                    next = (next / 2).max(first);
+                    transport.pull(cursor, asked, scope)
+                })
                 .await?;
+            limit = if started.elapsed() < self.options.grow_below {
+                asked.saturating_mul(2).min(max)
+            } else {
+                asked
+            };
             check_page(&page, cursor)?;
             self.store
                 .apply_pulled(&page.entries, page.cursor)

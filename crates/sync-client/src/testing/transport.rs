@@ -65,6 +65,9 @@ struct State {
     chaos: Option<(ChaCha8Rng, f64)>,
     calls: Vec<Call>,
     stats: TransportStats,
+    /// The last version answer and when it came (cleared by a failed request), as
+    /// [`HttpTransport`](crate::HttpTransport) keeps it.
+    version: Option<(tokio::time::Instant, Capabilities)>,
 }
 
 /// An in-memory transport. Body byte counters count the JSON (there is no compression), headers
@@ -188,6 +191,7 @@ impl MemoryTransport {
             st.stats.json_bytes_received += received;
         } else {
             st.stats.failures += 1;
+            st.version = None;
         }
         st.calls.push(Call {
             route,
@@ -228,9 +232,17 @@ impl Transport for MemoryTransport {
     }
 
     async fn version(&self) -> Result<Capabilities, TransportError> {
-        self.exchange(Route::Version, &(), || {
+        let caps = self.exchange(Route::Version, &(), || {
             Ok(self.server.lock().capabilities())
-        })
+        })?;
+        self.state().version = Some((tokio::time::Instant::now(), caps.clone()));
+        Ok(caps)
+    }
+
+    fn recent_version(&self, max_age: std::time::Duration) -> Option<Capabilities> {
+        let st = self.state();
+        let (at, caps) = st.version.as_ref()?;
+        (at.elapsed() < max_age).then(|| caps.clone())
     }
 
     fn stats(&self) -> TransportStats {
