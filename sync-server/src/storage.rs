@@ -70,12 +70,15 @@ pub trait SyncStorage: Send + Sync + std::fmt::Debug {
 
     /// Accepted operations with `server_seq > after`, ascending, at most `limit` (clamped to the
     /// storage's maximum, at least 1). `scope_prefix`: only operations whose `scope_path` is that
-    /// path or lies below it (a stand-in until accounts and scopes arrive).
+    /// path or lies below it (a stand-in until accounts and scopes arrive). `exclude_origin`:
+    /// `(device, through)` leaves out that device's operations with `origin_seq <= through` (it
+    /// holds them already); the cursor still counts them as looked at.
     fn pull(
         &self,
         after: u64,
         limit: u32,
         scope_prefix: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
         now_ms: u64,
     ) -> Result<PullResponse, StorageError>;
 
@@ -87,9 +90,10 @@ pub trait SyncStorage: Send + Sync + std::fmt::Debug {
         after: u64,
         limit: u32,
         scope_prefix: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
         now_ms: u64,
     ) -> Result<Vec<u8>, StorageError> {
-        let resp = self.pull(after, limit, scope_prefix, now_ms)?;
+        let resp = self.pull(after, limit, scope_prefix, exclude_origin, now_ms)?;
         serde_json::to_vec(&resp).map_err(|e| StorageError::corrupt("pull response", e))
     }
 

@@ -339,7 +339,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
 #[tokio::test]
 async fn pull_queries_are_checked_and_scoped() {
     let s = start(ServerConfig::default()).await;
-    let (_, seed) = seed_request(4);
+    let (dev, seed) = seed_request(4);
     assert_eq!(s.push_json(&seed).await.status(), 200);
     for bad in [
         "after=-1",
@@ -349,6 +349,9 @@ async fn pull_queries_are_checked_and_scoped() {
         "colour=red",
         "scope=",
         "after=1&after=2",
+        "exclude_origin=not-a-uuid",
+        "exclude_through=3",
+        "exclude_origin=00000000-0000-0000-0000-000000000001&exclude_through=x",
     ] {
         assert_eq!(
             error_of(s.get(&format!("/v1/pull?{bad}")).await).await,
@@ -369,6 +372,33 @@ async fn pull_queries_are_checked_and_scoped() {
             .iter()
             .all(|e| e.op.scope_path.starts_with(VILLAGE))
     );
+    // The seeding device's own operations are left out when it asks so; the cursor still moves.
+    let resp = s
+        .get(&format!("/v1/pull?after=0&exclude_origin={}", dev.id))
+        .await;
+    assert_eq!(resp.status(), 200);
+    let page: PullResponse =
+        serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+    assert!(page.entries.is_empty());
+    assert!(!page.has_more);
+    assert_eq!(page.cursor, dev.seq);
+    let resp = s
+        .get(&format!(
+            "/v1/pull?after=0&exclude_origin={}&exclude_through=3",
+            dev.id
+        ))
+        .await;
+    let page: PullResponse =
+        serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+    assert_eq!(page.entries.len() as u64, dev.seq - 3);
+    assert!(page.entries.iter().all(|e| e.op.origin_seq > 3));
+    let other = uuid::Uuid::from_u128(0xfeed);
+    let resp = s
+        .get(&format!("/v1/pull?after=0&limit=5&exclude_origin={other}"))
+        .await;
+    let page: PullResponse =
+        serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+    assert_eq!(page.entries.len(), 5);
 }
 
 #[tokio::test]

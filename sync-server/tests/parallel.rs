@@ -143,7 +143,7 @@ fn compare(a: &dyn SyncStorage, b: &dyn SyncStorage) {
         a.conflicts().expect("conflicts"),
         b.conflicts().expect("conflicts")
     );
-    let feed = |s: &dyn SyncStorage| s.pull(0, 10_000, None, T0_MS).expect("pull").entries;
+    let feed = |s: &dyn SyncStorage| s.pull(0, 10_000, None, None, T0_MS).expect("pull").entries;
     assert_eq!(feed(a), feed(b));
 }
 

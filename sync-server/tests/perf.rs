@@ -60,7 +60,9 @@ fn push_and_pull_100k_visits() {
     let mut n = 0;
     let mut size = 0;
     loop {
-        let json = store.pull_json(cursor, 10_000, None, T0_MS).expect("pull");
+        let json = store
+            .pull_json(cursor, 10_000, None, None, T0_MS)
+            .expect("pull");
         size += json.len();
         let page: bangfu_core::sync::wire::PullResponse =
             serde_json::from_slice(&json).expect("json");
@@ -80,7 +82,9 @@ fn push_and_pull_100k_visits() {
     let t = Instant::now();
     let mut cursor = 0;
     loop {
-        let json = store.pull_json(cursor, 10_000, None, T0_MS).expect("pull");
+        let json = store
+            .pull_json(cursor, 10_000, None, None, T0_MS)
+            .expect("pull");
         cursor = cursor_of(&json);
         if !has_more(&json) {
             break;
@@ -93,7 +97,9 @@ fn push_and_pull_100k_visits() {
         n as f64 / raw.as_secs_f64()
     );
     let t = Instant::now();
-    let _ = store.pull(0, 10_000, Some(VILLAGE), T0_MS).expect("pull");
+    let _ = store
+        .pull(0, 10_000, Some(VILLAGE), None, T0_MS)
+        .expect("pull");
     println!(
         "scoped pull of one village, first page: {:.3} s",
         t.elapsed().as_secs_f64()

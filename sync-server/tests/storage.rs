@@ -46,7 +46,7 @@ fn the_same_batch_twice_is_all_duplicates_and_changes_nothing() {
     );
     let before = store.entity_states().expect("states");
     let feed = store
-        .pull(0, 1000, None, T0_MS)
+        .pull(0, 1000, None, None, T0_MS)
         .expect("pull")
         .entries
         .len();
@@ -59,7 +59,7 @@ fn the_same_batch_twice_is_all_duplicates_and_changes_nothing() {
     assert_eq!(store.entity_states().expect("states"), before);
     assert_eq!(
         store
-            .pull(0, 1000, None, T0_MS)
+            .pull(0, 1000, None, None, T0_MS)
             .expect("pull")
             .entries
             .len(),
@@ -325,7 +325,7 @@ fn pull_by_cursor_and_by_scope() {
     let mut cursor = 0;
     let mut seen = Vec::new();
     loop {
-        let page = store.pull(cursor, 7, None, T0_MS).expect("pull");
+        let page = store.pull(cursor, 7, None, None, T0_MS).expect("pull");
         assert!(page.entries.len() <= 7);
         seen.extend(page.entries.iter().map(|e| e.server_seq));
         cursor = page.cursor;
@@ -336,7 +336,9 @@ fn pull_by_cursor_and_by_scope() {
     assert_eq!(seen, (1..=total).collect::<Vec<_>>());
     assert_eq!(cursor, total);
     // Only village 1 (households 0 and 2): their creations, pairings and visits.
-    let page = store.pull(0, 1000, Some(VILLAGE), T0_MS).expect("pull");
+    let page = store
+        .pull(0, 1000, Some(VILLAGE), None, T0_MS)
+        .expect("pull");
     assert!(!page.has_more);
     assert_eq!(
         page.cursor, total,
@@ -355,22 +357,24 @@ fn pull_by_cursor_and_by_scope() {
     assert_eq!(visits_here, 5);
     // A prefix is matched by whole path segments: `…201` does not match `…2010`.
     let none = store
-        .pull(0, 1000, Some("360722/36072210"), T0_MS)
+        .pull(0, 1000, Some("360722/36072210"), None, T0_MS)
         .expect("pull");
     assert!(none.entries.is_empty());
     // Paging a filtered feed.
-    let first = store.pull(0, 3, Some(VILLAGE), T0_MS).expect("pull");
+    let first = store.pull(0, 3, Some(VILLAGE), None, T0_MS).expect("pull");
     assert!(first.has_more);
     assert_eq!(first.entries.len(), 3);
     assert_eq!(first.cursor, first.entries[2].server_seq);
     assert!(seeded_ops > 3);
     // The spliced JSON is the JSON of the response.
     let json = store
-        .pull_json(2, 5, Some(TOWNSHIP), T0_MS + 9)
+        .pull_json(2, 5, Some(TOWNSHIP), None, T0_MS + 9)
         .expect("pull");
     let parsed: bangfu_core::sync::wire::PullResponse =
         serde_json::from_slice(&json).expect("json");
-    let direct = store.pull(2, 5, Some(TOWNSHIP), T0_MS + 9).expect("pull");
+    let direct = store
+        .pull(2, 5, Some(TOWNSHIP), None, T0_MS + 9)
+        .expect("pull");
     assert_eq!(parsed.entries, direct.entries);
     assert_eq!(
         (parsed.cursor, parsed.has_more),
@@ -380,8 +384,105 @@ fn pull_by_cursor_and_by_scope() {
     again.server_hlc = direct.server_hlc;
     assert_eq!(serde_json::to_vec(&again).expect("json").len(), json.len());
     // A cursor beyond the end.
-    let past = store.pull(u64::MAX, 10, None, T0_MS).expect("pull");
+    let past = store.pull(u64::MAX, 10, None, None, T0_MS).expect("pull");
     assert!(past.entries.is_empty() && !past.has_more && past.cursor == u64::MAX);
+}
+
+#[test]
+fn pull_without_the_asking_devices_own_operations() {
+    // Device 1 seeds and records visits; device 2 records visits in between.
+    let (store, mut one) = seeded(4);
+    let mut two = Device::new(2);
+    let a: Vec<_> = (0..5).map(|n| visit_op(&mut one, n, 4)).collect();
+    store.push(one.push(a), T0_MS).expect("push");
+    let b: Vec<_> = (5..8).map(|n| visit_op(&mut two, n, 4)).collect();
+    store.push(two.push(b), T0_MS).expect("push");
+    let c: Vec<_> = (8..12).map(|n| visit_op(&mut one, n, 4)).collect();
+    store.push(one.push(c), T0_MS).expect("push");
+    let total = one.seq + two.seq;
+    let all = store.pull(0, 1000, None, None, T0_MS).expect("pull");
+    assert_eq!(all.entries.len() as u64, total);
+    // Device 1 gets only device 2's operations; the cursor still reaches the end.
+    let page = store
+        .pull(0, 1000, None, Some((one.id, u64::MAX)), T0_MS)
+        .expect("pull");
+    assert_eq!(
+        page.entries
+            .iter()
+            .map(|e| e.server_seq)
+            .collect::<Vec<_>>(),
+        all.entries
+            .iter()
+            .filter(|e| e.op.origin_device == two.id)
+            .map(|e| e.server_seq)
+            .collect::<Vec<_>>()
+    );
+    assert!(!page.has_more);
+    assert_eq!(page.cursor, total, "skipped operations count as looked at");
+    // Device 2 gets everything else, paged: cursors advance past skipped ones, nothing repeats.
+    let mut cursor = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = store
+            .pull(cursor, 4, None, Some((two.id, u64::MAX)), T0_MS)
+            .expect("pull");
+        assert!(page.entries.len() <= 4);
+        assert!(page.cursor >= cursor);
+        seen.extend(page.entries.iter().map(|e| e.server_seq));
+        if let Some(last) = page.entries.last() {
+            assert!(page.cursor >= last.server_seq);
+        }
+        cursor = page.cursor;
+        if !page.has_more {
+            break;
+        }
+    }
+    assert_eq!(cursor, total);
+    assert_eq!(
+        seen,
+        all.entries
+            .iter()
+            .filter(|e| e.op.origin_device != two.id)
+            .map(|e| e.server_seq)
+            .collect::<Vec<_>>()
+    );
+    // With a scope as well, and as spliced JSON.
+    let json = store
+        .pull_json(0, 1000, Some(VILLAGE), Some((one.id, u64::MAX)), T0_MS)
+        .expect("pull");
+    let scoped: bangfu_core::sync::wire::PullResponse =
+        serde_json::from_slice(&json).expect("json");
+    assert!(!scoped.entries.is_empty());
+    assert!(
+        scoped
+            .entries
+            .iter()
+            .all(|e| { e.op.origin_device == two.id && e.op.scope_path.starts_with(VILLAGE) })
+    );
+    assert_eq!(scoped.cursor, total);
+    // Only up to `through`: device 1's operations after its 10th still come (a device restored
+    // from a backup that holds only its first 10 gets the rest back).
+    let partial = store
+        .pull(0, 1000, None, Some((one.id, 10)), T0_MS)
+        .expect("pull");
+    assert_eq!(
+        partial
+            .entries
+            .iter()
+            .map(|e| e.server_seq)
+            .collect::<Vec<_>>(),
+        all.entries
+            .iter()
+            .filter(|e| e.op.origin_device != one.id || e.op.origin_seq > 10)
+            .map(|e| e.server_seq)
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(partial.cursor, total);
+    // A device that never pushed excludes nothing.
+    let stranger = store
+        .pull(0, 1000, None, Some((Device::new(9).id, u64::MAX)), T0_MS)
+        .expect("pull");
+    assert_eq!(stranger.entries, all.entries);
 }
 
 #[test]
@@ -408,7 +509,7 @@ fn an_op_from_the_future_is_accepted_flagged_and_not_absorbed() {
     w.hlc = Hlc::new(now + 3_600_000, 0);
     let resp = store.push(dev.push(vec![w.clone()]), now).expect("push");
     assert!(resp.server_hlc > w.hlc);
-    let pulled = store.pull(0, 10_000, None, now).expect("pull");
+    let pulled = store.pull(0, 10_000, None, None, now).expect("pull");
     assert!(pulled.entries.iter().any(|e| e.op.op_id == v.op_id));
 }
 
@@ -446,14 +547,20 @@ fn reopening_the_file_keeps_everything() {
         let resp = store.push(dev.push(visits), T0_MS + 5).expect("push");
         (
             store.entity_states().expect("states"),
-            store.pull(0, 1000, None, T0_MS).expect("pull").entries,
+            store
+                .pull(0, 1000, None, None, T0_MS)
+                .expect("pull")
+                .entries,
             resp.server_hlc,
         )
     };
     let store = SqliteStorage::open(&path).expect("reopen");
     assert_eq!(store.entity_states().expect("states"), states);
     assert_eq!(
-        store.pull(0, 1000, None, T0_MS).expect("pull").entries,
+        store
+            .pull(0, 1000, None, None, T0_MS)
+            .expect("pull")
+            .entries,
         feed
     );
     assert_eq!(store.device_seq(dev.id).expect("seq"), dev.seq);

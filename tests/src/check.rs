@@ -73,7 +73,7 @@ pub fn server_feed(storage: &dyn SyncStorage, now_ms: u64) -> Vec<FeedEntry> {
     let mut after = 0;
     loop {
         let page = storage
-            .pull(after, 10_000, None, now_ms)
+            .pull(after, 10_000, None, None, now_ms)
             .expect("pull the feed");
         out.extend(page.entries);
         assert!(page.cursor >= after, "the feed cursor went back");

@@ -215,10 +215,11 @@ impl FaultyTransport {
         after: u64,
         limit: u32,
         scope: Option<&str>,
+        exclude_origin: Option<(uuid::Uuid, u64)>,
     ) -> Result<Vec<u8>, TransportError> {
         let limit = limit.clamp(1, self.config.max_pull_limit);
         self.storage
-            .pull_json(after, limit, scope, self.now())
+            .pull_json(after, limit, scope, exclude_origin, self.now())
             .map_err(server_error)
     }
 
@@ -326,9 +327,11 @@ impl Transport for FaultyTransport {
         after: u64,
         limit: u32,
         scope: Option<&str>,
+        exclude_origin: Option<(uuid::Uuid, u64)>,
     ) -> Result<PullResponse, TransportError> {
         turn().await;
-        answer(self.exchange(false, || self.serve_pull(after, limit, scope), Vec::new)).await
+        let serve = || self.serve_pull(after, limit, scope, exclude_origin);
+        answer(self.exchange(false, serve, Vec::new)).await
     }
 
     async fn version(&self) -> Result<Capabilities, TransportError> {

@@ -373,7 +373,7 @@ async fn phones_ten_years_early_and_late_converge_and_edits_after_a_sync_win() {
 
     // The late phone syncs; the server keeps its operations but not its clock.
     sync_ok(&mut late, &t, &options).await;
-    let probe = t.pull(0, 1, None).await.expect("pull");
+    let probe = t.pull(0, 1, None, None).await.expect("pull");
     assert!(
         probe.server_hlc.wall_ms() < system_now_ms() + 24 * 3600 * 1000,
         "the server took the late phone's clock: {}",

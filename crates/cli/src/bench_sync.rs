@@ -4,8 +4,8 @@
 //! temporary directory. Device A records reference data and visits with `record_change` (the
 //! phone's offline work, not timed); then each sync is timed and printed as one JSON line:
 //! - `setup`: A's reference data (areas, unit, post, cadre, 100 households and pairings);
-//! - `initial_push`: A's `--records` visits in one sync (which also pulls them back: the feed
-//!   has no "but mine" filter);
+//! - `initial_push`: A's `--records` visits in one sync (whose pull leaves A's own operations
+//!   out: `exclude_origin`);
 //! - `initial_pull`: a fresh device B pulls everything;
 //! - `noop`: A syncs with nothing to do;
 //! - `incremental`: A records 100 visits, then A's sync and B's sync (summed);

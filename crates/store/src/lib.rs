@@ -56,6 +56,9 @@ pub struct Store {
     /// This installation's id for sync (the `device` row, cached: it changes only through
     /// [`Store::init_device`]).
     device_id: Uuid,
+    /// A seq up to which this device is known to hold all its own operations (they are never
+    /// deleted, so it only grows): `own_ops_held_through` counts only above it.
+    own_held: std::cell::Cell<u64>,
 }
 
 impl Store {
@@ -86,7 +89,11 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(64);
         migrate::migrate(&mut conn)?;
         let device_id = sync::device::ensure(&conn)?;
-        Ok(Store { conn, device_id })
+        Ok(Store {
+            conn,
+            device_id,
+            own_held: std::cell::Cell::new(0),
+        })
     }
 
     /// The connection, for read-only queries and diagnostics. Write only through the store's

@@ -241,6 +241,10 @@ fn a_device_restored_from_an_old_backup_numbers_new_operations_after_what_the_se
         .expect("its own operations come back from the server");
     let op = visit(&mut restored, 9601, T0 + 100_000_000);
     assert_eq!(op.origin_seq, lost.len() as u64 + 1, "no number reused");
+    assert_eq!(
+        restored.own_ops_held_through().expect("held"),
+        op.origin_seq
+    );
     // They were pulled, not made here again: nothing to push but the new one.
     assert_eq!(
         restored.pending_ops(0, 1000).expect("ops"),
@@ -255,4 +259,34 @@ fn a_device_restored_from_an_old_backup_numbers_new_operations_after_what_the_se
     restored.acknowledge(&response).expect("ack");
     let next = visit(&mut restored, 9602, T0 + 100_000_100);
     assert_eq!(next.origin_seq, op.origin_seq + 6);
+    // A pull leaves out only what the device holds without a gap: 1..=op, not the 5 after it.
+    assert_eq!(
+        restored.own_ops_held_through().expect("held"),
+        op.origin_seq
+    );
+}
+
+#[test]
+fn own_operations_held_without_a_gap() {
+    let mut s = store(1);
+    assert_eq!(s.own_ops_held_through().expect("held"), 0);
+    let ops = record_complete_dataset(&mut s, T0);
+    assert_eq!(s.own_ops_held_through().expect("held"), ops.len() as u64);
+    // Asked again (counting only above what it found before) after one more.
+    let more = visit(&mut s, 9700, T0 + 1_000);
+    assert_eq!(s.own_ops_held_through().expect("held"), more.origin_seq);
+    assert_eq!(s.own_ops_held_through().expect("held"), more.origin_seq);
+    // Restored from a backup holding none of them: only what is pulled back counts.
+    let mut restored = store(1);
+    restored
+        .apply_pulled(&feed(&ops[1..], 1), ops.len() as u64)
+        .expect("all but the first come back");
+    assert_eq!(restored.own_ops_held_through().expect("held"), 0);
+    restored
+        .apply_pulled(&feed(&ops[..1], 1), ops.len() as u64)
+        .expect("then the first");
+    assert_eq!(
+        restored.own_ops_held_through().expect("held"),
+        ops.len() as u64
+    );
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushRequest, PushResponse};
 use serde::Serialize;
+use uuid::Uuid;
 
 /// One round trip to a sync server per call. Implementations do not retry (apart from what the
 /// HTTP stack does on its own, e.g. a stale pooled connection): [`crate::sync`] decides that.
@@ -16,12 +17,15 @@ pub trait Transport {
         request: &PushRequest,
     ) -> impl Future<Output = Result<PushResponse, TransportError>> + Send;
 
-    /// `GET /v1/pull?after=…&limit=…[&scope=…]`.
+    /// `GET /v1/pull?after=…&limit=…[&scope=…][&exclude_origin=…&exclude_through=…]`.
+    /// `exclude_origin`: `(device, through)`, the asking device and the seq up to which it holds
+    /// all its own operations: the server leaves those out.
     fn pull(
         &self,
         after: u64,
         limit: u32,
         scope: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
     ) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
 
     /// `GET /v1/version`.

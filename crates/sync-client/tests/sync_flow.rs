@@ -28,7 +28,8 @@ async fn two_phones_converge_through_the_server() {
         .await
         .expect("a again");
     assert_eq!((ra.accepted, ra.duplicate, ra.ops_sent), (23, 0, 23));
-    assert_eq!((rb.accepted, rb.pulled), (31, 23 + 31));
+    // Each phone pulls only the other's operations: its own are left out by the server.
+    assert_eq!((rb.accepted, rb.pulled), (31, 23));
     assert_eq!((ra2.ops_sent, ra2.pulled), (0, 31));
     assert_exactly_once(&server, 54);
     assert_eq!(a.cursor().expect("cursor"), feed_end(&server));
@@ -64,7 +65,8 @@ async fn progress_reaches_the_total_and_the_end_of_the_feed() {
     assert!(push.windows(2).all(|w| w[0].done <= w[1].done), "monotonic");
     assert_eq!(push.iter().filter(|p| p.retry_in.is_some()).count(), 1);
     let last = pull.last().expect("pull progress");
-    assert_eq!((last.done, last.total, last.more), (25, None, false));
+    // Alone on the server: the feed holds only its own operations, which are left out.
+    assert_eq!((last.done, last.total, last.more), (0, None, false));
     assert!(pull.iter().rev().skip(1).all(|p| p.more));
 }
 
@@ -109,7 +111,7 @@ async fn a_scoped_pull_gets_only_its_scope_and_still_reaches_the_end() {
         ..options()
     };
     let r = sync(&mut b, &t, &scoped, &mut |_| {}).await.expect("b");
-    assert_eq!(r.pulled, 9);
+    assert_eq!(r.pulled, 0, "a's are out of scope, b's own are left out");
     assert_eq!(b.pulled_new(), 0, "b already had its own operations");
     assert_eq!(b.states().len(), 9);
     assert_eq!(b.cursor().expect("cursor"), feed_end(&server));
@@ -140,8 +142,15 @@ async fn batches_follow_the_servers_limits() {
         .await
         .expect("sync");
     assert_eq!(t.count(Route::Push), 5, "18 operations, 4 per push");
-    assert_eq!(t.count(Route::Pull), 4, "18 entries, 5 per page");
+    assert_eq!(t.count(Route::Pull), 1, "its own 18 entries are left out");
     assert_eq!(r.accepted, 18);
+    let mut c = phone(3, SCOPE_A, 0);
+    let tc = MemoryTransport::new(server.clone());
+    let r = sync(&mut c, &tc, &options(), &mut |_| {})
+        .await
+        .expect("sync");
+    assert_eq!(tc.count(Route::Pull), 4, "18 entries, 5 per page");
+    assert_eq!(r.pulled, 18);
     // A 413 halves the batch (10 → 5) and is not counted as a failure of the sync.
     let server = SimServer::default();
     let t = MemoryTransport::new(server.clone());
@@ -192,7 +201,13 @@ impl Transport for BlackHole {
             server_hlc: bangfu_core::sync::Hlc::ZERO,
         })
     }
-    async fn pull(&self, _: u64, _: u32, _: Option<&str>) -> Result<PullResponse, TransportError> {
+    async fn pull(
+        &self,
+        _: u64,
+        _: u32,
+        _: Option<&str>,
+        _: Option<(uuid::Uuid, u64)>,
+    ) -> Result<PullResponse, TransportError> {
         Err(TransportError::BadResponse("unused".into()))
     }
     async fn version(&self) -> Result<Capabilities, TransportError> {

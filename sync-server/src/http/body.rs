@@ -197,7 +197,55 @@ fn unknown_field(path: &str) -> ApiError {
 
 /// Parses operation `i`, refusing fields the protocol does not have. The path of a problem is
 /// tracked only on a second pass, when there is one (tracking costs a third of the parse).
+/// [`Operation`] with unknown fields refused: parsed with plain `serde_json`, the common case's
+/// fast path. Only when it fails does [`parse_op`] parse again with `serde_ignored` and
+/// `serde_path_to_error` to name the problem. Its fields must be exactly `Operation`'s (test
+/// `strict_op_mirrors_operation`): it may refuse more than `Operation` (costing only the slow
+/// path), never accept more.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrictOp {
+    op_id: Uuid,
+    origin_device: Uuid,
+    origin_seq: u64,
+    hlc: bangfu_core::sync::hlc::Hlc,
+    entity: String,
+    entity_id: Uuid,
+    #[serde(default)]
+    create: bool,
+    fields: std::collections::BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    base: std::collections::BTreeMap<String, Vec<Uuid>>,
+    scope_path: String,
+    schema_version: u32,
+    author: Uuid,
+    recorded_at: chrono::DateTime<chrono::FixedOffset>,
+}
+
+impl From<StrictOp> for Operation {
+    fn from(o: StrictOp) -> Operation {
+        Operation {
+            op_id: o.op_id,
+            origin_device: o.origin_device,
+            origin_seq: o.origin_seq,
+            hlc: o.hlc,
+            entity: o.entity,
+            entity_id: o.entity_id,
+            create: o.create,
+            fields: o.fields,
+            base: o.base,
+            scope_path: o.scope_path,
+            schema_version: o.schema_version,
+            author: o.author,
+            recorded_at: o.recorded_at,
+        }
+    }
+}
+
 fn parse_op(i: usize, raw: &RawValue) -> Result<Operation, ApiError> {
+    if let Ok(op) = serde_json::from_str::<StrictOp>(raw.get()) {
+        return Ok(op.into());
+    }
     let mut unknown: Option<String> = None;
     let mut de = serde_json::Deserializer::from_str(raw.get());
     let fast: Result<Operation, _> = serde_ignored::deserialize(&mut de, |path| {
@@ -335,6 +383,48 @@ pub fn parse_push(bytes: &[u8], max_ops: usize) -> Result<PushRequest, ApiError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strict_op_mirrors_operation() {
+        // Every field an operation serializes (`base` included) is one StrictOp reads …
+        let mut op = bangfu_core::sync::op::Operation {
+            op_id: Uuid::from_u128(1),
+            origin_device: Uuid::from_u128(2),
+            origin_seq: 1,
+            hlc: bangfu_core::sync::hlc::Hlc::new(1_700_000_000_000, 0),
+            entity: "visit".into(),
+            entity_id: Uuid::from_u128(3),
+            create: true,
+            fields: [("problems".to_owned(), serde_json::json!("x"))].into(),
+            base: [("problems".to_owned(), vec![Uuid::from_u128(4)])].into(),
+            scope_path: "360722".into(),
+            schema_version: 1,
+            author: Uuid::from_u128(5),
+            recorded_at: "2024-05-01T10:00:00+08:00".parse().expect("time"),
+        };
+        let json = serde_json::to_string(&op).expect("json");
+        let strict: Operation = serde_json::from_str::<StrictOp>(&json)
+            .expect("strict")
+            .into();
+        assert_eq!(strict, op);
+        // … and StrictOp reads nothing else: each of its fields is required or defaulted just as in
+        // Operation (dropping one of Operation's required fields fails both ways).
+        let value = serde_json::to_value(&op).expect("json");
+        let keys: Vec<String> = value.as_object().expect("object").keys().cloned().collect();
+        for key in keys {
+            let mut v = value.clone();
+            v.as_object_mut().expect("object").remove(&key);
+            let plain = serde_json::from_value::<Operation>(v.clone()).is_ok();
+            let strict = serde_json::from_value::<StrictOp>(v).is_ok();
+            assert_eq!(plain, strict, "{key}");
+        }
+        let mut extra = value.clone();
+        extra["colour"] = serde_json::json!("red");
+        assert!(serde_json::from_value::<StrictOp>(extra).is_err());
+        op.base.clear();
+        let json = serde_json::to_string(&op).expect("json");
+        assert!(serde_json::from_str::<StrictOp>(&json).is_ok());
+    }
 
     #[test]
     fn quoted_values_are_redacted() {

@@ -74,6 +74,10 @@ pub(super) struct PullParams {
     limit: Option<u32>,
     /// Stand-in for the device's read scope until accounts arrive.
     scope: Option<String>,
+    /// A device asking for the feed without its own operations (it has them already)…
+    exclude_origin: Option<uuid::Uuid>,
+    /// …up to this `origin_seq` (default: all of them).
+    exclude_through: Option<u64>,
 }
 
 pub(super) async fn pull(
@@ -84,7 +88,7 @@ pub(super) async fn pull(
         ApiError::bad_request(
             "bad_query",
             format!(
-                "{}; use ?after=CURSOR&limit=N&scope=PATH (numbers non-negative)",
+                "{}; use ?after=CURSOR&limit=N&scope=PATH&exclude_origin=DEVICE&exclude_through=SEQ (numbers non-negative)",
                 e.body_text()
             ),
         )
@@ -107,12 +111,23 @@ pub(super) async fn pull(
             "`scope` is empty: give an administrative path, or leave `scope` out",
         ));
     }
+    let exclude = match (params.exclude_origin, params.exclude_through) {
+        (Some(device), through) => Some((device, through.unwrap_or(u64::MAX))),
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "`exclude_through` needs `exclude_origin`",
+            ));
+        }
+    };
     let storage = app.storage.clone();
     let json = blocking(move || {
         let json = storage.pull_json(
             params.after,
             limit,
             params.scope.as_deref(),
+            exclude,
             crate::now_ms(),
         )?;
         Ok(json)

@@ -3,7 +3,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /v1/push` | JSON [`PushRequest`](bangfu_core::sync::wire::PushRequest) → [`PushResponse`](bangfu_core::sync::wire::PushResponse) |
-//! | `GET /v1/pull?after=N&limit=N&scope=PATH` | [`PullResponse`](bangfu_core::sync::wire::PullResponse) |
+//! | `GET /v1/pull?after=N&limit=N&scope=PATH&exclude_origin=DEVICE&exclude_through=SEQ` | [`PullResponse`](bangfu_core::sync::wire::PullResponse) |
 //! | `GET /v1/version` | [`Capabilities`](bangfu_core::sync::wire::Capabilities) |
 //! | `GET /healthz` | [`Health`](crate::storage::Health), or 503 |
 //!

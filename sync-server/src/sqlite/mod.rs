@@ -237,10 +237,11 @@ impl SyncStorage for SqliteStorage {
         after: u64,
         limit: u32,
         scope_prefix: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
         now_ms: u64,
     ) -> Result<PullResponse, StorageError> {
         let limit = limit.clamp(1, self.max_pull_limit);
-        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix))?;
+        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix, exclude_origin))?;
         page.into_response(self.server_hlc(now_ms)?)
     }
 
@@ -249,10 +250,11 @@ impl SyncStorage for SqliteStorage {
         after: u64,
         limit: u32,
         scope_prefix: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
         now_ms: u64,
     ) -> Result<Vec<u8>, StorageError> {
         let limit = limit.clamp(1, self.max_pull_limit);
-        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix))?;
+        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix, exclude_origin))?;
         Ok(page.into_json(self.server_hlc(now_ms)?))
     }
 

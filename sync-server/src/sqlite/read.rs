@@ -66,11 +66,16 @@ impl PullPage {
 }
 
 /// Reads one page of the feed in one read transaction (a consistent snapshot).
+///
+/// Every variant walks the `server_seq` primary key upwards from `after` and filters as it goes
+/// (scope, origin device), stopping after `limit + 1` matches: no index beyond the primary key is
+/// needed, and skipped operations still move the cursor.
 pub(super) fn pull_page(
     conn: &mut Connection,
     after: u64,
     limit: u32,
     scope: Option<&str>,
+    exclude_origin: Option<(Uuid, u64)>,
 ) -> Result<PullPage, StorageError> {
     let tx = conn.transaction()?;
     let after_sql = i64::try_from(after).unwrap_or(i64::MAX);
@@ -79,9 +84,22 @@ pub(super) fn pull_page(
     let scope = scope
         .map(|s| s.trim_end_matches('/'))
         .filter(|s| !s.is_empty());
+    // Empty (never equal to a stored 16-byte id) when nothing is excluded.
+    let exclude: &[u8] = exclude_origin.as_ref().map_or(&[], |(d, _)| codec::id(d));
+    let through = exclude_origin.map_or(0, |(_, t)| i64::try_from(t).unwrap_or(i64::MAX));
     {
         let map = |r: &rusqlite::Row<'_>| Ok((u64_from_sql(r.get(0)?), r.get::<_, String>(1)?));
         match scope {
+            None if exclude_origin.is_some() => {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT server_seq, body FROM ops WHERE server_seq > ?1
+                       AND NOT (origin_device = ?3 AND origin_seq <= ?4)
+                     ORDER BY server_seq LIMIT ?2",
+                )?;
+                for row in stmt.query_map((after_sql, fetch, exclude, through), map)? {
+                    rows.push(row?);
+                }
+            }
             None => {
                 let mut stmt = tx.prepare_cached(
                     "SELECT server_seq, body FROM ops WHERE server_seq > ?1
@@ -96,11 +114,13 @@ pub(super) fn pull_page(
                 let mut stmt = tx.prepare_cached(
                     "SELECT server_seq, body FROM ops WHERE server_seq > ?1
                        AND (scope_path = ?3 OR (scope_path >= ?4 AND scope_path < ?5))
+                       AND NOT (origin_device = ?6 AND origin_seq <= ?7)
                      ORDER BY server_seq LIMIT ?2",
                 )?;
                 let below = format!("{path}/");
                 let end = format!("{path}0");
-                for row in stmt.query_map((after_sql, fetch, path, &below, &end), map)? {
+                let params = (after_sql, fetch, path, &below, &end, exclude, through);
+                for row in stmt.query_map(params, map)? {
                     rows.push(row?);
                 }
             }

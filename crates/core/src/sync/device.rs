@@ -29,6 +29,14 @@ pub trait DeviceStore {
     /// kept with their reasons for the user to see (never deleted).
     fn acknowledge(&mut self, response: &PushResponse) -> Result<(), Self::Error>;
 
+    /// The highest `h` such that this device holds every one of its own operations `1..=h` (made
+    /// here, or pulled back after a restore from a backup). A pull asks the server to leave out
+    /// this device's operations up to `h` (they are here already); those after it (held by the
+    /// server but lost here) still come. The default, 0, leaves out none.
+    fn own_ops_held_through(&self) -> Result<u64, Self::Error> {
+        Ok(0)
+    }
+
     /// The feed position this device has applied up to.
     fn cursor(&self) -> Result<u64, Self::Error>;
 

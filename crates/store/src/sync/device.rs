@@ -118,6 +118,39 @@ pub(crate) fn acknowledge_through(conn: &Connection, seq: u64) -> Result<()> {
     Ok(())
 }
 
+/// The highest `h` such that every operation `1..=h` of `me` is held, given `known`: one such
+/// `h` found before. Seqs are unique per device, so `count == max - known` above `known` means no
+/// gap; otherwise the end of the run from 1 is looked for.
+fn held_through(conn: &Connection, me: Uuid, known: u64) -> Result<u64> {
+    let known_sql = seq_sql(known, "held")?;
+    let (count, max): (i64, i64) = conn
+        .prepare_cached(
+            "SELECT count(*), COALESCE(max(origin_seq), 0) FROM ops
+             WHERE origin_device = ?1 AND origin_seq > ?2",
+        )?
+        .query_row(params![me.as_bytes(), known_sql], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if count == 0 {
+        return Ok(known);
+    }
+    if count == max - known_sql {
+        return Ok(seq_of(max));
+    }
+    // A gap (a restore from a backup, then a server answer beyond it).
+    let end: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE(min(o.origin_seq), 0) FROM ops o
+             WHERE o.origin_device = ?1 AND o.origin_seq >= ?2
+               AND (?2 > 0 OR EXISTS (SELECT 1 FROM ops f
+                                      WHERE f.origin_device = ?1 AND f.origin_seq = 1))
+               AND NOT EXISTS (SELECT 1 FROM ops n
+                               WHERE n.origin_device = ?1 AND n.origin_seq = o.origin_seq + 1)",
+        )?
+        .query_row(params![me.as_bytes(), known_sql], |r| r.get(0))?;
+    Ok(seq_of(end).max(known))
+}
+
 pub(crate) fn set_cursor(conn: &Connection, cursor: u64) -> Result<()> {
     conn.prepare_cached("UPDATE device SET cursor = ?1 WHERE id = 1")?
         .execute([seq_sql(cursor, "cursor")?])?;
@@ -223,6 +256,12 @@ impl DeviceStore for Store {
     fn acknowledge(&mut self, response: &PushResponse) -> Result<()> {
         let me = self.device_id;
         write_transaction(&self.conn, |conn| acknowledge(conn, me, response))
+    }
+
+    fn own_ops_held_through(&self) -> Result<u64> {
+        let held = held_through(&self.conn, self.device_id, self.own_held.get())?;
+        self.own_held.set(held);
+        Ok(held)
     }
 
     fn cursor(&self) -> Result<u64> {

@@ -11,6 +11,7 @@ use bangfu_core::sync::wire::{Capabilities, PullResponse, PushRequest, PushRespo
 use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 pub use codec::RequestEncoding;
 
@@ -281,6 +282,7 @@ impl Transport for HttpTransport {
         after: u64,
         limit: u32,
         scope: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
     ) -> Result<PullResponse, TransportError> {
         let mut url = self.url("v1/pull")?;
         {
@@ -289,6 +291,10 @@ impl Transport for HttpTransport {
             q.append_pair("limit", &limit.to_string());
             if let Some(scope) = scope {
                 q.append_pair("scope", scope);
+            }
+            if let Some((device, through)) = exclude_origin {
+                q.append_pair("exclude_origin", &device.to_string());
+                q.append_pair("exclude_through", &through.to_string());
             }
         }
         self.call(Method::GET, url, None).await

@@ -306,6 +306,7 @@ mod tests {
             after: u64,
             limit: u32,
             scope: Option<&str>,
+            exclude_origin: Option<(uuid::Uuid, u64)>,
         ) -> Result<PullResponse, TransportError> {
             let n = {
                 let mut limits = self.limits.lock().expect("lock");
@@ -316,7 +317,7 @@ mod tests {
             if n == self.fail_at {
                 return Err(TransportError::Timeout);
             }
-            self.inner.pull(after, limit, scope).await
+            self.inner.pull(after, limit, scope, exclude_origin).await
         }
         async fn version(&self) -> Result<Capabilities, TransportError> {
             self.inner.version().await

@@ -13,6 +13,13 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
     pub(super) async fn pull(&mut self, first: u32, max: u32) -> Result<(), SyncError> {
         let mut cursor = self.store.cursor().map_err(SyncError::store)?;
         let scope = self.options.scope.as_deref();
+        // The device's own operations are in its store already: the server need not send them
+        // (but those it lost, restored from an old backup, still come back).
+        let held = self
+            .store
+            .own_ops_held_through()
+            .map_err(SyncError::store)?;
+        let me = (held > 0).then(|| (self.store.device_id(), held));
         let transport = self.transport;
         let mut pulled = 0u64;
         let mut limit = first;
@@ -24,7 +31,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                 .request(|| {
                     asked = next;
                     next = (next / 2).max(first);
-                    transport.pull(cursor, asked, scope)
+                    transport.pull(cursor, asked, scope, me)
                 })
                 .await?;
             limit = if started.elapsed() < self.options.grow_below {

@@ -190,8 +190,15 @@ impl MemoryServer {
     }
 
     /// `GET /v1/pull`: up to `limit` entries after `after` whose `scope_path` is `scope` or lies
-    /// below it; the cursor is the last entry looked at.
-    pub fn pull(&mut self, after: u64, limit: u32, scope: Option<&str>) -> PullResponse {
+    /// below it, but for `exclude_origin` `(device, through)`'s own operations up to `through`; the
+    /// cursor is the last entry looked at.
+    pub fn pull(
+        &mut self,
+        after: u64,
+        limit: u32,
+        scope: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
+    ) -> PullResponse {
         let limit = limit.clamp(1, self.max_pull_limit.max(1)) as usize;
         let in_scope = |op: &Operation| match scope {
             None => true,
@@ -208,7 +215,9 @@ impl MemoryServer {
                 break;
             }
             cursor = e.server_seq;
-            if in_scope(&e.op) {
+            let excluded = exclude_origin
+                .is_some_and(|(d, t)| e.op.origin_device == d && e.op.origin_seq <= t);
+            if in_scope(&e.op) && !excluded {
                 entries.push(e.clone());
             }
         }

@@ -232,6 +232,10 @@ impl DeviceStore for MemoryStore {
         Ok(())
     }
 
+    fn own_ops_held_through(&self) -> Result<u64, Self::Error> {
+        Ok(self.ops.len() as u64)
+    }
+
     fn cursor(&self) -> Result<u64, Self::Error> {
         Ok(self.cursor)
     }

@@ -8,6 +8,7 @@ use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushRequest
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use uuid::Uuid;
 
 use super::server::SimServer;
 use crate::transport::{Transport, TransportError, TransportStats};
@@ -224,10 +225,11 @@ impl Transport for MemoryTransport {
         after: u64,
         limit: u32,
         scope: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
     ) -> Result<PullResponse, TransportError> {
-        let query = (after, limit, scope);
+        let query = (after, limit, scope, exclude_origin);
         self.exchange(Route::Pull, &query, || {
-            Ok(self.server.lock().pull(after, limit, scope))
+            Ok(self.server.lock().pull(after, limit, scope, exclude_origin))
         })
     }
 
