@@ -34,8 +34,11 @@ async fn start(config: ServerConfig) -> Server {
     });
     Server {
         base: format!("http://{addr}"),
+        // No connection reuse: a connection the server closed after refusing a body early must
+        // not be raced by the next request of the test.
         client: reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
+            .pool_max_idle_per_host(0)
             .build()
             .expect("client"),
         _shutdown: tx,

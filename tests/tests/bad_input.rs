@@ -55,8 +55,12 @@ async fn start() -> Fixture {
     )
     .await
     .expect("seed");
+    // No connection reuse: after refusing an oversized body early the server closes that
+    // connection (it never read the rest), and a pooled client could race it with the next
+    // request. A fresh connection per request also proves the server still accepts new ones.
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(0)
         .build()
         .expect("client");
     Fixture {
