@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod device;
+mod fields;
 pub mod hlc;
 pub mod merge;
 pub mod op;

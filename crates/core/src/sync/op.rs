@@ -93,21 +93,4 @@ impl Operation {
 }
 
 /// Rebuilds a typed record from an entity name, id and its fields (the merge winners).
-pub fn record_from_fields(
-    entity: &str,
-    id: Uuid,
-    fields: &BTreeMap<String, serde_json::Value>,
-) -> Result<Record, serde_json::Error> {
-    let mut obj = serde_json::Map::with_capacity(fields.len() + 1);
-    obj.insert("id".to_owned(), serde_json::Value::String(id.to_string()));
-    for (k, v) in fields {
-        obj.insert(k.clone(), v.clone());
-    }
-    let mut outer = serde_json::Map::with_capacity(2);
-    outer.insert(
-        "entity".to_owned(),
-        serde_json::Value::String(entity.to_owned()),
-    );
-    outer.insert("record".to_owned(), serde_json::Value::Object(obj));
-    serde_json::from_value(serde_json::Value::Object(outer))
-}
+pub use crate::sync::fields::record_from_fields;

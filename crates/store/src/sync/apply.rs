@@ -13,6 +13,7 @@
 use std::collections::{HashMap, HashSet};
 
 use bangfu_core::Record;
+use bangfu_core::sync::op::record_from_fields;
 use bangfu_core::sync::wire::FeedEntry;
 use bangfu_core::sync::{Hlc, Operation};
 use rusqlite::{Connection, OptionalExtension, ffi};
@@ -20,7 +21,7 @@ use uuid::Uuid;
 
 use super::Result;
 use super::state::{self, Mat};
-use super::{device, fields, ops};
+use super::{device, ops};
 use crate::error::StoreError;
 use crate::schema::{self, ALL_TABLES, Table, table_of};
 use crate::{RollbackUnlessCommitted, read, write};
@@ -131,7 +132,7 @@ impl Materializer {
         let Some(table) = table_of(entity) else {
             return Ok(Mat::Failed); // an entity of a newer schema: kept, shown after an upgrade
         };
-        let Ok(record) = fields::record_from_fields(entity, id, fields) else {
+        let Ok(record) = record_from_fields(entity, id, fields) else {
             return Ok(Mat::Failed); // e.g. an edit that arrived before its record's creation
         };
         let first_write = !self.written.contains_key(&id);

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use bangfu_core::Record;
-use bangfu_core::sync::op::is_append_only;
+use bangfu_core::sync::op::{is_append_only, record_from_fields};
 use bangfu_core::sync::{OP_SCHEMA_VERSION, Operation};
 use bangfu_core::validate::validate_record;
 use chrono::{DateTime, FixedOffset};
@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::Result;
 use super::apply::{Materializer, repairing_transaction};
 use super::state::{self, Mat, StateRow};
-use super::{device, fields, ops};
+use super::{device, ops};
 use crate::error::StoreError;
 use crate::schema::table_of;
 use crate::{Store, StoreRefs, read, write, write_transaction};
@@ -54,7 +54,7 @@ fn changed_fields(
     // device does not hold, and a change made then must not undo what the user never saw.
     let old = match shown {
         Some(r) => Ok(Operation::fields_of(r)),
-        None => fields::record_from_fields(entity, id, winners).map(|r| Operation::fields_of(&r)),
+        None => record_from_fields(entity, id, winners).map(|r| Operation::fields_of(&r)),
     };
     let mut changed = BTreeMap::new();
     if let Ok(old) = &old {
@@ -186,11 +186,7 @@ fn record_change(
     // this device does not hold: then the winners are written like a pulled change's, and if
     // they still cannot be, the typed tables show `record`, as the user saved it.
     let winners = after.state.winners();
-    if fields::record_from_fields(entity, id, &winners)
-        .ok()
-        .as_ref()
-        != Some(record)
-    {
+    if record_from_fields(entity, id, &winners).ok().as_ref() != Some(record) {
         m.track(id, entity, Some(record.clone()));
         let mat = m.materialize(conn, entity, id, &winners, false)?;
         state::mark(conn, id, mat)?;
@@ -231,7 +227,7 @@ fn resolve_conflict(
     let mut state_fields = row.state.winners();
     state_fields.insert(field.to_owned(), value.clone());
     // The messages never repeat the value (serde's would).
-    let record = fields::record_from_fields(entity, entity_id, &state_fields).map_err(|_| {
+    let record = record_from_fields(entity, entity_id, &state_fields).map_err(|_| {
         invalid(
             "bad_field",
             format!("the value does not fit field `{field}`"),

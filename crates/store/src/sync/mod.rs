@@ -18,7 +18,6 @@
 
 pub(crate) mod apply;
 pub(crate) mod device;
-pub(crate) mod fields;
 pub(crate) mod local;
 pub(crate) mod ops;
 pub(crate) mod query;
