@@ -26,6 +26,8 @@
 //! operations whose `scope_path` is that path or lies below it (`a/b` matches `a/b` and `a/b/c`,
 //! not `a/bc`). Nothing is authenticated yet.
 
+pub mod admin_cli;
+pub mod auth;
 pub mod error;
 pub mod http;
 pub mod runs;

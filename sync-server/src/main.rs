@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use bangfu_server::admin_cli::{self, DeviceCommand, UserCommand};
 use bangfu_server::{ServerConfig, SqliteStorage, router};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -32,6 +33,29 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
+    /// Accounts: create, disable, enable, list.
+    User {
+        /// The SQLite database file.
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Devices: list (last sync, reported unsynced), revoke.
+    Device {
+        /// The SQLite database file.
+        #[arg(long, global = true)]
+        db: Option<PathBuf>,
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// The audit log, newest first.
+    Audit {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,7 +68,14 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve { db, listen } => serve(db, listen),
+        Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
+        Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
+        Command::Audit { db, limit } => admin_cli::audit(&db, limit),
     }
+}
+
+fn need_db(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    db.context("give the database file with --db FILE")
 }
 
 fn serve(db: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {

@@ -44,9 +44,10 @@ fn start(db: &std::path::Path) -> (Server, String) {
     (Server(child), format!("http://{addr}"))
 }
 
-async fn push(base: &str, body: Vec<u8>) -> PushResponse {
+async fn push(base: &str, token: &str, body: Vec<u8>) -> PushResponse {
     let resp = reqwest::Client::new()
         .post(format!("{base}/v1/push"))
+        .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body)
         .timeout(Duration::from_secs(60))
@@ -62,11 +63,12 @@ async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("server.db");
     let mut dev = Device::new(1);
+    let token = sign_in_admin(&SqliteStorage::open(&db).expect("open"), dev.id);
     let (mut child, base) = start(&db);
     let mut ops = county_ops(&mut dev, 20);
     ops.extend((0..600).map(|n| visit_op(&mut dev, n, 20)));
     let body = serde_json::to_vec(&dev.push(ops)).expect("json");
-    let resp = push(&base, body).await;
+    let resp = push(&base, &token, body).await;
     assert_eq!(resp.results.len(), 1);
     assert_eq!(resp.results[0].status, OpStatus::Accepted);
     child.0.kill().expect("kill -9");
@@ -79,7 +81,12 @@ async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
     }
 
     let (mut child, base) = start(&db);
-    let resp = push(&base, serde_json::to_vec(&dev.push(vec![])).expect("json")).await;
+    let resp = push(
+        &base,
+        &token,
+        serde_json::to_vec(&dev.push(vec![])).expect("json"),
+    )
+    .await;
     assert_eq!(resp.device_seq, dev.seq);
     let status = Command::new("kill")
         .args(["-TERM", &child.0.id().to_string()])

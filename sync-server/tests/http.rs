@@ -14,11 +14,13 @@ use serde_json::json;
 struct Server {
     base: String,
     client: reqwest::Client,
+    token: String,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn start(config: ServerConfig) -> Server {
     let storage = SqliteStorage::open_in_memory().expect("storage");
+    let token = sign_in_admin(&storage, Device::new(1).id);
     let app = router(Arc::new(storage), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -41,6 +43,7 @@ async fn start(config: ServerConfig) -> Server {
             .pool_max_idle_per_host(0)
             .build()
             .expect("client"),
+        token,
         _shutdown: tx,
     }
 }
@@ -50,6 +53,7 @@ impl Server {
         let mut req = self
             .client
             .post(format!("{}/v1/push", self.base))
+            .bearer_auth(&self.token)
             .body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -68,6 +72,7 @@ impl Server {
     async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
             .send()
             .await
             .expect("send")
@@ -305,6 +310,7 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
         let resp = s
             .client
             .get(format!("{}/v1/pull?after=0&limit=100", s.base))
+            .bearer_auth(&s.token)
             .header(ACCEPT_ENCODING, encoding)
             .send()
             .await
@@ -434,6 +440,9 @@ async fn version_health_and_unknown_routes() {
 async fn concurrent_pushes_and_pulls_lose_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = SqliteStorage::open(dir.path().join("server.db")).expect("storage");
+    let tokens: Vec<String> = (1..6_u128)
+        .map(|d| sign_in_admin(&storage, Device::new(d).id))
+        .collect();
     let app = router(Arc::new(storage), ServerConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -448,6 +457,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
     let (_, seed) = seed_request(8);
     let resp = client
         .post(format!("{base}/v1/push"))
+        .bearer_auth(&tokens[0])
         .header("content-type", "application/json")
         .body(serde_json::to_vec(&seed).expect("json"))
         .send()
@@ -457,6 +467,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
     let mut tasks = Vec::new();
     for d in 2..6_u128 {
         let (client, base) = (client.clone(), base.clone());
+        let token = tokens[(d - 1) as usize].clone();
         tasks.push(tokio::spawn(async move {
             let mut dev = Device::new(d);
             for batch in 0..3_u128 {
@@ -465,6 +476,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
                     .collect();
                 let resp = client
                     .post(format!("{base}/v1/push"))
+                    .bearer_auth(&token)
                     .header("content-type", "application/json")
                     .body(serde_json::to_vec(&dev.push(ops)).expect("json"))
                     .send()
@@ -484,6 +496,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
     for _ in 0..200 {
         let resp = client
             .get(format!("{base}/v1/pull?after={cursor}&limit=500"))
+            .bearer_auth(&tokens[0])
             .send()
             .await
             .expect("pull");
@@ -504,6 +517,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
     }
     let resp = client
         .get(format!("{base}/v1/pull?after={cursor}&limit=10000"))
+        .bearer_auth(&tokens[0])
         .send()
         .await
         .expect("pull");

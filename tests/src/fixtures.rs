@@ -294,6 +294,8 @@ pub struct Phone {
     pub skew_ms: i64,
     /// Every operation this phone made, in order.
     pub made: Vec<Operation>,
+    /// The device token for the real server (see `ServerProcess::enrol`).
+    pub token: Option<bangfu_sync_client::DeviceToken>,
 }
 
 impl Phone {
@@ -317,6 +319,7 @@ impl Phone {
             author: cadre_id(n),
             skew_ms,
             made: Vec::new(),
+            token: None,
         }
     }
 

@@ -130,6 +130,29 @@ impl ServerProcess {
         }
     }
 
+    /// Signs `device` in as the county office account `admin` (created on first use) through
+    /// the database file, as `bangfu-server user create` does next to the running server.
+    pub fn token(&self, device: uuid::Uuid) -> bangfu_sync_client::DeviceToken {
+        let storage =
+            bangfu_server::SqliteStorage::open(&self.db).expect("open the server's database");
+        let token = bangfu_server::auth::county_token(
+            &storage,
+            "admin",
+            "test-password-1",
+            device,
+            crate::system_now_ms(),
+        )
+        .expect("signed in");
+        bangfu_sync_client::DeviceToken(token)
+    }
+
+    /// Gives each phone its token.
+    pub fn enrol(&self, phones: &mut [&mut crate::fixtures::Phone]) {
+        for p in phones {
+            p.token = Some(self.token(bangfu_core::sync::DeviceStore::device_id(&p.store)));
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

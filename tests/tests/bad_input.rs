@@ -38,6 +38,8 @@ const HOUSEHOLDS: usize = 3;
 struct Fixture {
     server: ServerProcess,
     client: reqwest::Client,
+    /// Tokens of the hand-made devices 1..=4, by device id.
+    tokens: std::collections::HashMap<Uuid, String>,
     _dir: tempfile::TempDir,
 }
 
@@ -46,7 +48,15 @@ async fn start() -> Fixture {
     let server = ServerProcess::start(&dir.path().join("server.db"));
     let mut phone = Phone::new(0, 0);
     phone.record_seed(2, HOUSEHOLDS, system_now_ms());
-    let t = HttpTransport::new(&server.url(), HttpOptions::default()).expect("transport");
+    server.enrol(&mut [&mut phone]);
+    let t = HttpTransport::new(
+        &server.url(),
+        HttpOptions {
+            token: phone.token.clone(),
+            ..HttpOptions::default()
+        },
+    )
+    .expect("transport");
     sync(
         &mut phone.store,
         &t,
@@ -63,18 +73,37 @@ async fn start() -> Fixture {
         .pool_max_idle_per_host(0)
         .build()
         .expect("client");
+    let tokens = (1..=4)
+        .map(|n| {
+            let id = RawDevice::new(n).id;
+            (id, server.token(id).0)
+        })
+        .collect();
     Fixture {
         server,
         client,
+        tokens,
         _dir: dir,
     }
 }
 
 impl Fixture {
     async fn post(&self, body: Vec<u8>, encoding: Option<&str>) -> reqwest::Response {
+        // The token of the device the body names, if it is readable JSON; else device 1's (the
+        // server checks the token before it reads the body).
+        let named = serde_json::from_slice::<Value>(&body).ok().and_then(|v| {
+            v.get("device_id")?
+                .as_str()
+                .and_then(|s| Uuid::try_parse(s).ok())
+        });
+        let token = named
+            .and_then(|d| self.tokens.get(&d))
+            .or_else(|| self.tokens.get(&RawDevice::new(1).id))
+            .expect("a token");
         let mut req = self
             .client
             .post(format!("{}/v1/push", self.server.url()))
+            .bearer_auth(token)
             .header("content-type", "application/json")
             .body(body);
         if let Some(enc) = encoding {
@@ -124,6 +153,7 @@ impl Fixture {
         let resp = self
             .client
             .get(format!("{}/v1/pull?after=0&limit=10000", self.server.url()))
+            .bearer_auth(self.tokens.get(&RawDevice::new(1).id).expect("a token"))
             .send()
             .await
             .expect("pull");

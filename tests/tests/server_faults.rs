@@ -55,7 +55,8 @@ async fn try_sync(
     t: &HttpTransport,
     options: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
-    sync(&mut phone.store, t, options, &mut |_| {}).await
+    let t = t.with_token(phone.token.clone());
+    sync(&mut phone.store, &t, options, &mut |_| {}).await
 }
 
 async fn sync_ok(phone: &mut Phone, t: &HttpTransport, options: &SyncOptions) -> SyncReport {
@@ -96,6 +97,7 @@ async fn connections_cut_at_any_byte_lose_and_duplicate_nothing() {
     const HOUSEHOLDS: usize = 4;
     let mut a = Phone::new(0, 0);
     let mut b = Phone::new(1, 0);
+    server.enrol(&mut [&mut a, &mut b]);
     a.record_seed(2, HOUSEHOLDS, system_now_ms());
     let plain = quick_sync_options(500, 500, 3, 20);
     sync_ok(&mut a, &direct, &plain).await;
@@ -225,6 +227,7 @@ async fn a_server_killed_mid_push_resumes_after_restart_with_every_operation_onc
     // 1. Killed (SIGKILL) as soon as the second batch has reached the server whole: the first was
     //    answered (the client sends the next batch only then), the second is being processed.
     let server = Arc::new(Mutex::new(ServerProcess::start(&db)));
+    server.lock().expect("server").enrol(&mut [&mut p]);
     let addr = server.lock().expect("server").addr;
     let proxy = CutProxy::start(addr).await;
     let killed = Arc::new(AtomicBool::new(false));
@@ -319,6 +322,7 @@ async fn phones_ten_years_early_and_late_converge_and_edits_after_a_sync_win() {
     let mut n = Phone::new(0, 0);
     let mut early = Phone::new(1, -ten_years);
     let mut late = Phone::new(2, ten_years);
+    server.enrol(&mut [&mut n, &mut early, &mut late]);
     n.record_seed(3, 4, system_now_ms());
     for p in [&mut n, &mut early, &mut late] {
         sync_ok(p, &t, &options).await;
@@ -373,7 +377,11 @@ async fn phones_ten_years_early_and_late_converge_and_edits_after_a_sync_win() {
 
     // The late phone syncs; the server keeps its operations but not its clock.
     sync_ok(&mut late, &t, &options).await;
-    let probe = t.pull(0, 1, None, None).await.expect("pull");
+    let probe = t
+        .with_token(late.token.clone())
+        .pull(0, 1, None, None)
+        .await
+        .expect("pull");
     assert!(
         probe.server_hlc.wall_ms() < system_now_ms() + 24 * 3600 * 1000,
         "the server took the late phone's clock: {}",

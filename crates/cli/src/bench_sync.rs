@@ -92,9 +92,37 @@ fn server_binary() -> Result<PathBuf> {
     Ok(path)
 }
 
+const BENCH_USER: &str = "bench";
+const BENCH_PASSWORD: &str = "bench-password";
+
 /// Starts the server on a free loopback port; returns it and its base URL.
 fn start_server(bin: &Path, dir: &Path) -> Result<(Server, String)> {
     let log = dir.join("server.log");
+    // The county-office account the bench's devices sign in with.
+    let mut create = Command::new(bin)
+        .args(["user", "create", "--db"])
+        .arg(dir.join("server.sqlite"))
+        .args([
+            "--username",
+            BENCH_USER,
+            "--name",
+            "压测",
+            "--role",
+            "county_office",
+        ])
+        .args(["--area", "bench"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("cannot run {} user create", bin.display()))?;
+    if let Some(mut stdin) = create.stdin.take() {
+        use std::io::Write as _;
+        writeln!(stdin, "{BENCH_PASSWORD}").context("cannot give the password")?;
+    }
+    let status = create.wait().context("bangfu-server user create")?;
+    if !status.success() {
+        bail!("bangfu-server user create failed: {status}");
+    }
     let mut child = Command::new(bin)
         .arg("serve")
         .arg("--db")
@@ -239,9 +267,17 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
     let mut http = HttpOptions::default();
     http.compression_level = knobs.zstd_level.unwrap_or(http.compression_level);
     let device = |file: &str| -> Result<Device> {
+        let store = Store::open(dir.path().join(file))?;
+        let plain = HttpTransport::new(&url, http.clone())?;
+        let signed = bench.rt.block_on(plain.sign_in(
+            BENCH_USER,
+            BENCH_PASSWORD,
+            bangfu_core::sync::DeviceStore::device_id(&store),
+            file,
+        ))?;
         Ok(Device {
-            store: Store::open(dir.path().join(file))?,
-            transport: HttpTransport::new(&url, http.clone())?,
+            store,
+            transport: plain.with_token(Some(signed.device_token)),
         })
     };
 

@@ -18,7 +18,7 @@ mod transport;
 pub mod testing;
 
 pub use error::SyncError;
-pub use http::{HttpOptions, HttpTransport, RequestEncoding};
+pub use http::{DeviceToken, HttpOptions, HttpTransport, RequestEncoding, SignedIn};
 pub use retry::RetryPolicy;
 pub use sync::{Phase, Progress, RejectedOp, SyncOptions, SyncReport, sync};
 pub use transport::{Transport, TransportError, TransportStats};

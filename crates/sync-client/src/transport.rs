@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use bangfu_core::sync::Scope;
 use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushRequest, PushResponse};
 use serde::Serialize;
 use uuid::Uuid;
@@ -30,6 +31,21 @@ pub trait Transport {
 
     /// `GET /v1/version`.
     fn version(&self) -> impl Future<Output = Result<Capabilities, TransportError>> + Send;
+
+    /// `GET /v1/me`: the device's read scope today (`None`: this transport does not know scopes).
+    fn scope(&self) -> impl Future<Output = Result<Option<Scope>, TransportError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// `POST /v1/device/report`: what the device still has to send, for its administrators.
+    fn report(
+        &self,
+        unsynced_ops: u64,
+        unsynced_photos: u64,
+    ) -> impl Future<Output = Result<(), TransportError>> + Send {
+        let _ = (unsynced_ops, unsynced_photos);
+        async { Ok(()) }
+    }
 
     /// The answer of the last [`version`](Transport::version) call if it came at most `max_age`
     /// ago and no request failed since, so that a sync may skip asking again. The default

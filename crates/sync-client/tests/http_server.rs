@@ -7,7 +7,9 @@ use std::sync::Arc;
 use bangfu_core::sync::DeviceStore;
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
 use bangfu_sync_client::testing::MemoryStore;
-use bangfu_sync_client::{HttpOptions, HttpTransport, Phase, Progress, SyncOptions, sync};
+use bangfu_sync_client::{
+    DeviceToken, HttpOptions, HttpTransport, Phase, Progress, SyncOptions, sync,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -129,7 +131,22 @@ async fn two_phones_sync_through_the_real_server() {
         false,
         fields(json!({"problems": "改了"})),
     );
-    let ta = HttpTransport::new(&base, HttpOptions::default()).expect("transport");
+    let token = bangfu_server::auth::county_token(
+        &*storage,
+        "admin",
+        "password-1",
+        Uuid::from_u128(0xd1),
+        bangfu_server::now_ms(),
+    )
+    .expect("token");
+    let ta = HttpTransport::new(
+        &base,
+        HttpOptions {
+            token: Some(DeviceToken(token)),
+            ..HttpOptions::default()
+        },
+    )
+    .expect("transport");
     let mut progress: Vec<Progress> = Vec::new();
     let ra = sync(&mut a, &ta, &opts, &mut |p| progress.push(p))
         .await
@@ -163,7 +180,21 @@ async fn two_phones_sync_through_the_real_server() {
 
     // A second phone in the same village pulls everything and shows the same.
     let mut b = MemoryStore::new(Uuid::from_u128(0xd2), VILLAGE);
-    let tb = HttpTransport::new(&base, HttpOptions::default()).expect("transport");
+    // Phone b signs in over HTTP, as the app does.
+    let signed = HttpTransport::new(&base, HttpOptions::default())
+        .expect("transport")
+        .sign_in("admin", "password-1", Uuid::from_u128(0xd2), "phone b")
+        .await
+        .expect("signed in");
+    assert_eq!(signed.account["role"], "county_office");
+    let tb = HttpTransport::new(
+        &base,
+        HttpOptions {
+            token: Some(signed.device_token),
+            ..HttpOptions::default()
+        },
+    )
+    .expect("transport");
     let scoped = SyncOptions {
         scope: Some(VILLAGE.to_owned()),
         ..opts.clone()

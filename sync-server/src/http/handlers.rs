@@ -12,12 +12,13 @@ use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION, PushResponse};
 use serde::Deserialize;
 
 use super::AppState;
+use super::auth::{self, Authed};
 use super::body;
 use super::error::ApiError;
 use crate::runs::counts;
 
 /// Runs blocking work (parsing, the database) off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
@@ -30,6 +31,7 @@ async fn blocking<T: Send + 'static>(
 
 pub(super) async fn push(
     State(app): State<AppState>,
+    Authed(principal): Authed,
     headers: HeaderMap,
     request: Body,
 ) -> Result<Json<PushResponse>, ApiError> {
@@ -45,6 +47,7 @@ pub(super) async fn push(
     let raw = body::read(request, max).await?;
     let config = app.config.clone();
     let storage = app.storage.clone();
+    let app2 = app.clone();
     let resp = blocking(move || {
         // Held until the work is done, even if the client goes away meanwhile.
         let _turn = turn;
@@ -52,12 +55,21 @@ pub(super) async fn push(
         let req = body::parse_push(&bytes, config.max_ops_per_push as usize)?;
         drop(bytes);
         let device = req.device_id;
+        if device != principal.device_id {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "wrong_device",
+                "device_id 与登录的设备不一致：本机只能上传自己的操作",
+            ));
+        }
+        let now = crate::now_ms();
+        auth::check_push_scope(&app2, &principal, &req.ops, now)?;
         let n = req.ops.len();
-        let resp = storage.push(req, crate::now_ms())?;
+        let resp = storage.push_audited(req, &principal.account.username, now)?;
         let (accepted, duplicate, rejected) = counts(&resp.results);
         tracing::info!(
-            %device, ops = n, accepted, duplicate, rejected, device_seq = resp.device_seq,
-            "push"
+            %device, account = principal.account.id, ops = n, accepted, duplicate, rejected,
+            device_seq = resp.device_seq, "push"
         );
         Ok(resp)
     })
@@ -82,6 +94,7 @@ pub(super) struct PullParams {
 
 pub(super) async fn pull(
     State(app): State<AppState>,
+    Authed(principal): Authed,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| {
@@ -121,15 +134,25 @@ pub(super) async fn pull(
             ));
         }
     };
-    let storage = app.storage.clone();
+    let app2 = app.clone();
     let json = blocking(move || {
-        let json = storage.pull_json(
-            params.after,
-            limit,
-            params.scope.as_deref(),
-            exclude,
-            crate::now_ms(),
-        )?;
+        let scope = auth::pull_scope(&app2, &principal, params.after)?;
+        let storage = &app2.storage;
+        let now = crate::now_ms();
+        let json = match params.scope.as_deref() {
+            // A narrower prefix within a county-wide scope (diagnostics, tests).
+            Some(prefix) if scope.all => {
+                storage.pull_json(params.after, limit, Some(prefix), exclude, now)?
+            }
+            Some(_) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden_scope",
+                    "`scope` is for county-wide accounts; your scope comes from your account",
+                ));
+            }
+            None => storage.pull_scoped_json(params.after, limit, &scope, exclude, now)?,
+        };
         Ok(json)
     })
     .await?;

@@ -26,9 +26,12 @@
 //! its own (accepted / duplicate / rejected with a reason). 5xx only for the server's own faults
 //! (500 `storage_error`, `internal`; 503 `unhealthy`).
 
+mod admin;
+pub mod auth;
 mod body;
 pub mod error;
 mod handlers;
+pub mod openapi;
 
 use std::sync::Arc;
 
@@ -39,8 +42,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{DEFAULT_TOKEN_TTL_MS, ServerStorage};
 use crate::sqlite::DEFAULT_MAX_PULL_LIMIT;
-use crate::storage::SyncStorage;
 
 /// The server's limits, announced by `GET /v1/version`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +58,8 @@ pub struct ServerConfig {
     /// Pushes read and processed at once; more wait their turn (bounds the memory that large
     /// bodies take: the database takes one push at a time anyway).
     pub max_concurrent_pushes: usize,
+    /// How long a device token stays valid after sign-in.
+    pub token_ttl_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +70,7 @@ impl Default for ServerConfig {
             max_pull_limit: DEFAULT_MAX_PULL_LIMIT,
             default_pull_limit: 1_000,
             max_concurrent_pushes: 4,
+            token_ttl_ms: DEFAULT_TOKEN_TTL_MS,
         }
     }
 }
@@ -72,13 +78,13 @@ impl Default for ServerConfig {
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
-    pub storage: Arc<dyn SyncStorage>,
+    pub storage: Arc<dyn ServerStorage>,
     pub config: Arc<ServerConfig>,
     pub pushes: Arc<Semaphore>,
 }
 
 /// The server's routes over `storage`.
-pub fn router(storage: Arc<dyn SyncStorage>, config: ServerConfig) -> Router {
+pub fn router(storage: Arc<dyn ServerStorage>, config: ServerConfig) -> Router {
     let state = AppState {
         storage,
         pushes: Arc::new(Semaphore::new(config.max_concurrent_pushes.max(1))),
@@ -89,6 +95,28 @@ pub fn router(storage: Arc<dyn SyncStorage>, config: ServerConfig) -> Router {
         .route("/v1/pull", get(handlers::pull))
         .route("/v1/version", get(handlers::version))
         .route("/healthz", get(handlers::healthz))
+        .route("/openapi.json", get(openapi::serve))
+        .route("/v1/auth/signin", post(auth::sign_in))
+        .route("/v1/me", get(auth::me))
+        .route("/v1/device/report", post(auth::report))
+        .route(
+            "/v1/admin/accounts",
+            get(admin::list_accounts).post(admin::create_account),
+        )
+        .route(
+            "/v1/admin/accounts/{username}/disable",
+            post(admin::disable_account),
+        )
+        .route(
+            "/v1/admin/accounts/{username}/enable",
+            post(admin::enable_account),
+        )
+        .route("/v1/admin/devices", get(admin::list_devices))
+        .route(
+            "/v1/admin/devices/{device_id}/revoke",
+            post(admin::revoke_device),
+        )
+        .route("/v1/admin/audit", get(admin::audit_log))
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)

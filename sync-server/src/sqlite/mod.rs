@@ -8,6 +8,7 @@
 //!
 //! One server process per database file: the writer's lock is a mutex in this process.
 
+mod access;
 mod checkpoint;
 mod codec;
 mod precheck;
@@ -205,8 +206,14 @@ impl SqliteStorage {
     }
 }
 
-impl SyncStorage for SqliteStorage {
-    fn push(&self, req: PushRequest, now_ms: u64) -> Result<PushResponse, StorageError> {
+impl SqliteStorage {
+    /// A push, audited in its own transaction when `actor` is given.
+    pub(crate) fn push_by(
+        &self,
+        req: PushRequest,
+        now_ms: u64,
+        actor: Option<&str>,
+    ) -> Result<PushResponse, StorageError> {
         let mut conn = lock(&self.writer)?;
         let workers = if req.ops.len() >= precheck::MIN_OPS {
             self.check_workers
@@ -221,6 +228,7 @@ impl SyncStorage for SqliteStorage {
             &mut readers,
             req,
             now_ms,
+            actor,
         );
         drop(conn);
         self.return_readers(readers)?;
@@ -230,6 +238,12 @@ impl SyncStorage for SqliteStorage {
             c.nudge();
         }
         resp
+    }
+}
+
+impl SyncStorage for SqliteStorage {
+    fn push(&self, req: PushRequest, now_ms: u64) -> Result<PushResponse, StorageError> {
+        self.push_by(req, now_ms, None)
     }
 
     fn pull(

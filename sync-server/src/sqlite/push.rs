@@ -320,6 +320,7 @@ pub(super) fn push(
     readers: &mut [Connection],
     req: PushRequest,
     now_ms: u64,
+    actor: Option<&str>,
 ) -> Result<PushResponse, StorageError> {
     // The write lock is taken first: the state the workers read cannot change until commit.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -351,13 +352,37 @@ pub(super) fn push(
     let server_hlc = next.now(now_ms);
     tx.prepare_cached("UPDATE server_clock SET last_hlc = ?1 WHERE id = 1")?
         .execute([u64_to_sql(server_hlc.packed())])?;
+    let results = runs.finish();
+    if let Some(actor) = actor {
+        // In the push's own transaction: one commit (one fsync) for both.
+        let (accepted, duplicate, rejected) = crate::runs::counts(&results);
+        let detail = format!(
+            "ops {} accepted {accepted} duplicate {duplicate} rejected {rejected} device_seq {processed}",
+            ops.len()
+        );
+        tx.prepare_cached(
+            "INSERT INTO audit_log (at_ms, actor, device_id, action, detail)
+             VALUES (?1, ?2, ?3, 'push', ?4)",
+        )?
+        .execute(rusqlite::params![
+            u64_to_sql(now_ms),
+            actor,
+            &req.device_id.as_bytes()[..],
+            detail
+        ])?;
+        tx.prepare_cached("UPDATE device_tokens SET last_sync_ms = ?2 WHERE device_id = ?1")?
+            .execute(rusqlite::params![
+                &req.device_id.as_bytes()[..],
+                u64_to_sql(now_ms)
+            ])?;
+    }
     tx.commit()?;
     lock(clock)?.observe(server_hlc);
     for (key, record) in changed {
         shared.insert(key, record);
     }
     Ok(PushResponse {
-        results: runs.finish(),
+        results,
         device_seq: processed,
         server_hlc,
     })

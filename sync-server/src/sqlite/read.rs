@@ -145,6 +145,64 @@ pub(super) fn pull_page(
     })
 }
 
+/// Most operations one scoped page looks at: a cadre's pull over a county's feed answers
+/// `has_more` after this many instead of scanning the whole feed in one request.
+pub(super) const MAX_SCANNED: i64 = 50_000;
+
+/// Like [`pull_page`], keeping only operations whose `scope_path` passes `keep` (an account's
+/// scope: a set of subtrees and households, too many for one SQL condition). Walks the primary
+/// key from `after`; the cursor moves past everything looked at.
+pub(super) fn pull_page_filtered(
+    conn: &mut Connection,
+    after: u64,
+    limit: u32,
+    keep: &dyn Fn(&str) -> bool,
+    exclude_origin: Option<(Uuid, u64)>,
+) -> Result<PullPage, StorageError> {
+    let tx = conn.transaction()?;
+    let after_sql = i64::try_from(after).unwrap_or(i64::MAX);
+    let exclude: &[u8] = exclude_origin.as_ref().map_or(&[], |(d, _)| codec::id(d));
+    let through = exclude_origin.map_or(0, |(_, t)| i64::try_from(t).unwrap_or(i64::MAX));
+    let mut entries: Vec<(u64, String)> = Vec::new();
+    let mut last_seen = after;
+    let mut scanned = 0i64;
+    let mut has_more = false;
+    {
+        let mut stmt = tx.prepare_cached(
+            "SELECT server_seq, scope_path, origin_device = ?3 AND origin_seq <= ?4, body
+             FROM ops WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2",
+        )?;
+        let mut rows = stmt.query((after_sql, MAX_SCANNED + 1, exclude, through))?;
+        while let Some(r) = rows.next()? {
+            scanned += 1;
+            if scanned > MAX_SCANNED {
+                has_more = true;
+                break;
+            }
+            let seq = u64_from_sql(r.get(0)?);
+            let own: bool = r.get(2)?;
+            let path = r
+                .get_ref(1)?
+                .as_str()
+                .map_err(|e| StorageError::corrupt("ops.scope_path", e))?;
+            if !own && keep(path) {
+                if entries.len() == limit as usize {
+                    has_more = true;
+                    break;
+                }
+                entries.push((seq, r.get(3)?));
+            }
+            last_seen = seq;
+        }
+    }
+    tx.commit()?;
+    Ok(PullPage {
+        entries,
+        cursor: last_seen,
+        has_more,
+    })
+}
+
 pub(super) fn device_seq(conn: &mut Connection, device: Uuid) -> Result<u64, StorageError> {
     let seq: Option<i64> = conn
         .prepare_cached("SELECT processed_seq FROM devices WHERE device_id = ?1")?

@@ -78,6 +78,55 @@ pub const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO server_clock (id, last_hlc) VALUES (1, 0);
     ",
+    // 2: accounts, device tokens, the audit log; lookups for scopes.
+    "
+    CREATE TABLE accounts (
+        id             INTEGER PRIMARY KEY,
+        username       TEXT    NOT NULL UNIQUE,
+        display_name   TEXT    NOT NULL,
+        role           TEXT    NOT NULL,
+        person_id      BLOB,             -- cadre: the person whose pairings are the scope
+        unit_id        BLOB,             -- unit admin: the unit
+        area_path      TEXT,             -- county / township / village codes
+        password_hash  TEXT    NOT NULL, -- argon2id PHC string
+        disabled       INTEGER NOT NULL DEFAULT 0,
+        created_at_ms  INTEGER NOT NULL,
+        failed_signins INTEGER NOT NULL DEFAULT 0,
+        last_failed_ms INTEGER NOT NULL DEFAULT 0
+    );
+
+    -- One row per device that signed in; the token itself is never stored, only its SHA-256.
+    CREATE TABLE device_tokens (
+        device_id          BLOB    PRIMARY KEY,
+        account_id         INTEGER NOT NULL REFERENCES accounts (id),
+        token_hash         BLOB    NOT NULL UNIQUE,
+        name               TEXT    NOT NULL,
+        created_at_ms      INTEGER NOT NULL,
+        expires_at_ms      INTEGER NOT NULL,
+        revoked_at_ms      INTEGER,
+        last_sync_ms       INTEGER,
+        unsynced_ops       INTEGER,
+        unsynced_photos    INTEGER,
+        reported_at_ms     INTEGER,
+        read_scope         TEXT              -- JSON scope the feed was served with from its start
+    ) WITHOUT ROWID;
+    CREATE INDEX device_tokens_account ON device_tokens (account_id);
+
+    -- Who did what, from which device. detail: counts, ids and codes; never personal data.
+    CREATE TABLE audit_log (
+        id        INTEGER PRIMARY KEY,
+        at_ms     INTEGER NOT NULL,
+        actor     TEXT    NOT NULL,
+        device_id BLOB,
+        action    TEXT    NOT NULL,
+        detail    TEXT    NOT NULL
+    );
+
+    CREATE INDEX entities_pairing_cadre ON entities (json_extract(record, '$.record.cadre_id'))
+        WHERE entity = 'pairing';
+    CREATE INDEX entities_person_unit ON entities (json_extract(record, '$.record.unit_id'))
+        WHERE entity = 'person';
+    ",
 ];
 
 /// The schema version this build writes.

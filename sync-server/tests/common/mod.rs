@@ -199,3 +199,18 @@ pub fn visit_op(dev: &mut Device, n: u128, households: u128) -> Operation {
         &household_scope(h),
     )
 }
+
+/// The password of the test accounts.
+pub const TEST_PASSWORD: &str = "test-password-1";
+
+/// Signs `device` in as the county office account `admin` (created on first use); its token.
+pub fn sign_in_admin(storage: &bangfu_server::SqliteStorage, device: Uuid) -> String {
+    bangfu_server::auth::county_token(
+        storage,
+        "admin",
+        TEST_PASSWORD,
+        device,
+        bangfu_server::now_ms(),
+    )
+    .expect("signed in")
+}

@@ -46,4 +46,15 @@ pub trait DeviceStore {
 
     /// Absorbs the server's clock into the device's HLC.
     fn observe_server_clock(&mut self, hlc: Hlc) -> Result<(), Self::Error>;
+
+    /// Sets the feed cursor back to 0 (the server said the device's scope grew: the history of
+    /// what was added lies behind the cursor). Applying is idempotent, so nothing is doubled.
+    fn restart_feed(&mut self) -> Result<(), Self::Error>;
+
+    /// Drops the households outside `scope` that hold no unsynced change (those stay until their
+    /// changes reached the server); returns how many were dropped. The default drops nothing.
+    fn leave_scope(&mut self, scope: &super::Scope) -> Result<u64, Self::Error> {
+        let _ = scope;
+        Ok(0)
+    }
 }

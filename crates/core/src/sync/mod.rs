@@ -7,9 +7,11 @@ mod fields;
 pub mod hlc;
 pub mod merge;
 pub mod op;
+pub mod scope;
 pub mod wire;
 
 pub use device::DeviceStore;
 pub use hlc::{Hlc, HlcClock};
 pub use merge::{EntityState, FieldState, Head};
 pub use op::{OP_SCHEMA_VERSION, Operation};
+pub use scope::Scope;

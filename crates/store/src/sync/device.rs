@@ -275,4 +275,15 @@ impl DeviceStore for Store {
     fn observe_server_clock(&mut self, hlc: Hlc) -> Result<()> {
         write_transaction(&self.conn, |conn| observe(conn, hlc))
     }
+
+    fn restart_feed(&mut self) -> Result<()> {
+        set_cursor(&self.conn, 0)
+    }
+
+    fn leave_scope(&mut self, scope: &bangfu_core::sync::Scope) -> Result<u64> {
+        let me = self.device_id;
+        write_transaction(&self.conn, |conn| {
+            super::leave::leave_scope(conn, me, scope)
+        })
+    }
 }

@@ -18,6 +18,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod device;
+pub(crate) mod leave;
 pub(crate) mod local;
 pub(crate) mod ops;
 pub(crate) mod query;

@@ -7,8 +7,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use bangfu_core::sync::Scope;
 use bangfu_core::sync::wire::{Capabilities, PullResponse, PushRequest, PushResponse};
-use reqwest::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{
+    ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue,
+};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -32,6 +35,18 @@ pub struct HttpOptions {
     /// Largest answer accepted, compressed or not (a guard against runaway or hostile answers).
     pub max_response_bytes: u64,
     pub user_agent: String,
+    /// The device token from sign-in, sent as `Authorization: Bearer …` on every request.
+    pub token: Option<DeviceToken>,
+}
+
+/// A device token. Its `Debug` shows nothing of it, so that it never reaches a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceToken(pub String);
+
+impl std::fmt::Debug for DeviceToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceToken(…)")
+    }
 }
 
 impl Default for HttpOptions {
@@ -44,6 +59,7 @@ impl Default for HttpOptions {
             compression_level: 6,
             max_response_bytes: 64 << 20,
             user_agent: concat!("bangfu-sync-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            token: None,
         }
     }
 }
@@ -121,6 +137,20 @@ impl HttpTransport {
         })
     }
 
+    /// The same server and connection pool with another device's token (fresh counters).
+    pub fn with_token(&self, token: Option<DeviceToken>) -> HttpTransport {
+        HttpTransport {
+            client: self.client.clone(),
+            base: self.base.clone(),
+            options: HttpOptions {
+                token,
+                ..self.options.clone()
+            },
+            counters: Counters::default(),
+            version: Mutex::new(None),
+        }
+    }
+
     /// The counters so far (also through [`Transport::stats`]).
     pub fn stats(&self) -> TransportStats {
         let c = &self.counters;
@@ -176,6 +206,14 @@ impl HttpTransport {
             .request(method, url)
             .header(ACCEPT, HeaderValue::from_static("application/json"))
             .header(ACCEPT_ENCODING, HeaderValue::from_static("zstd, gzip"));
+        if let Some(token) = &self.options.token {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.0)).map_err(|_| {
+                    TransportError::Config("the device token is not a valid header".into())
+                })?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
         let mut body_len = 0;
         if let Some(json) = json {
             add(&self.counters.json_sent, json.len() as u64);
@@ -269,6 +307,43 @@ fn request_head_len(request: &reqwest::Request, body_len: u64) -> u64 {
     len
 }
 
+/// A device signed in: its token and the account as the server describes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SignedIn {
+    #[serde(deserialize_with = "token_of")]
+    pub device_token: DeviceToken,
+    pub device_id: Uuid,
+    /// `{username, display_name, role, person_id, unit_id, area_path, …}`.
+    pub account: serde_json::Value,
+}
+
+fn token_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DeviceToken, D::Error> {
+    <String as serde::Deserialize>::deserialize(d).map(DeviceToken)
+}
+
+impl HttpTransport {
+    /// `POST /v1/auth/signin`: signs the device in (online, once); put the token in
+    /// [`HttpOptions::token`]. A wrong password is `Refused` 401 `auth_bad_credentials`; too many
+    /// failures 429 `auth_slow_down` with `retry_after`.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        device_id: Uuid,
+        device_name: &str,
+    ) -> Result<SignedIn, TransportError> {
+        let json = serde_json::to_vec(&serde_json::json!({
+            "username": username,
+            "password": password,
+            "device_id": device_id,
+            "device_name": device_name,
+        }))
+        .map_err(|e| TransportError::Config(format!("cannot encode the sign-in: {e}")))?;
+        let url = self.url("v1/auth/signin")?;
+        self.call(Method::POST, url, Some(json)).await
+    }
+}
+
 impl Transport for HttpTransport {
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         let json = serde_json::to_vec(request)
@@ -305,6 +380,27 @@ impl Transport for HttpTransport {
         let caps: Capabilities = self.call(Method::GET, url, None).await?;
         self.remember_version(Some(&caps));
         Ok(caps)
+    }
+
+    async fn scope(&self) -> Result<Option<Scope>, TransportError> {
+        #[derive(serde::Deserialize)]
+        struct Me {
+            scope: Scope,
+        }
+        let url = self.url("v1/me")?;
+        let me: Me = self.call(Method::GET, url, None).await?;
+        Ok(Some(me.scope))
+    }
+
+    async fn report(&self, unsynced_ops: u64, unsynced_photos: u64) -> Result<(), TransportError> {
+        let json = serde_json::to_vec(&serde_json::json!({
+            "unsynced_ops": unsynced_ops,
+            "unsynced_photos": unsynced_photos,
+        }))
+        .map_err(|e| TransportError::Config(format!("cannot encode the report: {e}")))?;
+        let url = self.url("v1/device/report")?;
+        let _: serde_json::Value = self.call(Method::POST, url, Some(json)).await?;
+        Ok(())
     }
 
     fn recent_version(&self, max_age: Duration) -> Option<Capabilities> {

@@ -46,6 +46,14 @@ pub struct SyncOptions {
     /// no request failed since (a transport kept across syncs then makes a sync with nothing to do
     /// one request). Zero asks at every sync.
     pub version_max_age: Duration,
+    /// Before pushing, tell the server how much this device still has to send (one request), so
+    /// administrators see it (`bangfu-server device list`).
+    pub report_unsynced: bool,
+    /// Photos waiting to upload, for that report.
+    pub unsynced_photos: u64,
+    /// After pulling, ask the server for the device's scope (one request) and drop the households
+    /// that left it ([`DeviceStore::leave_scope`]).
+    pub leave_scope: bool,
 }
 
 impl Default for SyncOptions {
@@ -59,6 +67,9 @@ impl Default for SyncOptions {
             retry: RetryPolicy::default(),
             check_version: true,
             version_max_age: Duration::ZERO,
+            report_unsynced: false,
+            unsynced_photos: 0,
+            leave_scope: false,
         }
     }
 }
@@ -113,6 +124,8 @@ pub struct SyncReport {
     pub pulled: u64,
     /// The feed cursor at the end.
     pub cursor: u64,
+    /// Households dropped because they left the device's scope.
+    pub households_left: u64,
     /// Requests made, retries included.
     pub requests: u64,
     /// Of those, retries.
@@ -223,8 +236,20 @@ where
         }
         run.report.server = Some(caps);
     }
+    if options.report_unsynced {
+        let pending = run.store.pending_count().map_err(SyncError::store)?;
+        run.request(|| transport.report(pending, options.unsynced_photos))
+            .await?;
+    }
     run.push(batch_size).await?;
     run.pull(pull_limit, pull_max).await?;
+    if options.leave_scope
+        && let Some(scope) = run.request(|| transport.scope()).await?
+    {
+        // After the push: what the device changed in a household that left its scope has reached
+        // the server (or is kept, if not), and only then does the household leave.
+        run.report.households_left = run.store.leave_scope(&scope).map_err(SyncError::store)?;
+    }
     let mut report = run.report;
     report.requests = run.attempts.requests;
     report.retries = run.attempts.retries;

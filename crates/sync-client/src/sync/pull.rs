@@ -7,7 +7,7 @@ use bangfu_core::sync::wire::PullResponse;
 
 use super::{Phase, Progress, Run};
 use crate::error::SyncError;
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportError};
 
 impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
     pub(super) async fn pull(&mut self, first: u32, max: u32) -> Result<(), SyncError> {
@@ -23,17 +23,31 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
         let transport = self.transport;
         let mut pulled = 0u64;
         let mut limit = first;
+        let mut restarts = 0u32;
         self.report_progress(pull_progress(pulled, true));
         loop {
             let started = tokio::time::Instant::now();
             let (mut asked, mut next) = (limit, limit);
-            let page = self
+            let page = match self
                 .request(|| {
                     asked = next;
                     next = (next / 2).max(first);
                     transport.pull(cursor, asked, scope, me)
                 })
-                .await?;
+                .await
+            {
+                Err(TransportError::Refused {
+                    status: 409, body, ..
+                }) if body.code == "scope_grew" && cursor > 0 && restarts < 2 => {
+                    // A newly paired household's history lies behind the cursor: start over
+                    // (applying is idempotent; only what is missing is new).
+                    restarts += 1;
+                    self.store.restart_feed().map_err(SyncError::store)?;
+                    cursor = 0;
+                    continue;
+                }
+                other => other?,
+            };
             limit = if started.elapsed() < self.options.grow_below {
                 asked.saturating_mul(2).min(max)
             } else {

@@ -255,4 +255,9 @@ impl DeviceStore for MemoryStore {
         self.clock.observe(hlc);
         Ok(())
     }
+
+    fn restart_feed(&mut self) -> Result<(), Self::Error> {
+        self.cursor = 0;
+        Ok(())
+    }
 }

@@ -1,0 +1,134 @@
+//! [`AccessStorage`]: where accounts, devices, scopes and the audit log are kept.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use super::{Account, AuditEntry, AuthError, DeviceInfo, NewAccount, Principal, Scope};
+use crate::error::StorageError;
+use crate::storage::SyncStorage;
+
+/// Why an administrative act on an account failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("the username is taken")]
+    Exists,
+    #[error("no such account")]
+    NoSuchAccount,
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Accounts, device tokens, scopes and the audit log. Methods are synchronous (the HTTP layer
+/// calls them on blocking threads). The outer `Result` is the storage's own failure; the inner
+/// one a refusal.
+pub trait AccessStorage: Send + Sync + std::fmt::Debug {
+    /// Creates an account (its fields checked by [`NewAccount::check`]); audited.
+    fn create_account(
+        &self,
+        new: &NewAccount,
+        actor: &str,
+        now_ms: u64,
+    ) -> Result<Account, AccountError>;
+
+    /// Disables or enables an account; a disabled account's devices are refused. Audited.
+    fn set_disabled(
+        &self,
+        username: &str,
+        disabled: bool,
+        actor: &str,
+        now_ms: u64,
+    ) -> Result<Account, AccountError>;
+
+    /// Every account, by username.
+    fn accounts(&self) -> Result<Vec<Account>, StorageError>;
+
+    /// Checks a password and, if right, gives `device` a fresh token (replacing any earlier one of
+    /// that device). Failed attempts are counted and slowed down. Audited either way.
+    #[allow(clippy::too_many_arguments)]
+    fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        device: Uuid,
+        device_name: &str,
+        now_ms: u64,
+        ttl_ms: u64,
+    ) -> Result<Result<(Account, String), AuthError>, StorageError>;
+
+    /// The device and account a token belongs to; notes the device as seen.
+    fn authenticate(
+        &self,
+        token: &str,
+        now_ms: u64,
+    ) -> Result<Result<Principal, AuthError>, StorageError>;
+
+    /// Devices, of one account or all, newest first.
+    fn devices(&self, username: Option<&str>) -> Result<Vec<DeviceInfo>, StorageError>;
+
+    /// Revokes a device's token; `false` if there is no such device. Audited.
+    fn revoke_device(&self, device: Uuid, actor: &str, now_ms: u64) -> Result<bool, StorageError>;
+
+    /// Notes a sync of `device` and, when given, what it reported still unsynced.
+    fn note_sync(
+        &self,
+        device: Uuid,
+        unsynced: Option<(u64, u64)>,
+        now_ms: u64,
+    ) -> Result<(), StorageError>;
+
+    /// The account's scope on `today` (see [`super::scope`]).
+    fn scope_of(&self, account: &Account, today: NaiveDate) -> Result<Scope, StorageError>;
+
+    /// The scope the device was last served the feed with from its start (`None`: never).
+    fn device_scope(&self, device: Uuid) -> Result<Option<Scope>, StorageError>;
+
+    /// Records the scope the device is being served from the start of the feed.
+    fn set_device_scope(&self, device: Uuid, scope: &Scope) -> Result<(), StorageError>;
+
+    /// The stored `scope_path` of the records that exist, by `(entity, id)`.
+    fn stored_paths(
+        &self,
+        keys: &[(String, Uuid)],
+    ) -> Result<HashMap<(String, Uuid), String>, StorageError>;
+
+    /// Appends to the audit log. `detail`: counts, ids and codes only.
+    fn audit(
+        &self,
+        actor: &str,
+        device: Option<Uuid>,
+        action: &str,
+        detail: &str,
+        now_ms: u64,
+    ) -> Result<(), StorageError>;
+
+    /// The newest `limit` audit entries, newest first.
+    fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+
+    /// [`SyncStorage::push`] by `actor`, with its audit line (and the device's last sync) written
+    /// in the same transaction.
+    fn push_audited(
+        &self,
+        req: bangfu_core::sync::wire::PushRequest,
+        actor: &str,
+        now_ms: u64,
+    ) -> Result<bangfu_core::sync::wire::PushResponse, StorageError>;
+
+    /// [`SyncStorage::pull_json`] filtered by a scope instead of a prefix.
+    fn pull_scoped_json(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: &Scope,
+        exclude_origin: Option<(Uuid, u64)>,
+        now_ms: u64,
+    ) -> Result<Vec<u8>, StorageError>;
+}
+
+/// Everything the HTTP layer needs of a storage.
+pub trait ServerStorage: SyncStorage + AccessStorage {}
+
+impl<T: SyncStorage + AccessStorage> ServerStorage for T {}

@@ -1,0 +1,164 @@
+//! Administration over HTTP (county office accounts only): accounts, devices, the audit log.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::AppState;
+use super::auth::{Authed, require_admin, small_json};
+use super::error::ApiError;
+use super::handlers::blocking;
+use crate::auth::{Account, AccountError, AuditEntry, DeviceInfo, NewAccount};
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> ApiError {
+        match e {
+            AccountError::Exists => ApiError::new(
+                StatusCode::CONFLICT,
+                "account_exists",
+                "该用户名已被使用，请换一个用户名",
+            ),
+            AccountError::NoSuchAccount => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_such_account",
+                "没有这个账号，请核对用户名",
+            ),
+            AccountError::Invalid(why) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_account",
+                format!("账号信息有误：{why}"),
+            ),
+            AccountError::Storage(s) => s.into(),
+        }
+    }
+}
+
+fn bad_path(e: PathRejection) -> ApiError {
+    ApiError::bad_request("bad_path", format!("{}", e.body_text()))
+}
+
+fn bad_query(e: QueryRejection) -> ApiError {
+    ApiError::bad_request("bad_query", e.body_text())
+}
+
+pub(super) async fn list_accounts(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+) -> Result<Json<Vec<Account>>, ApiError> {
+    require_admin(&p)?;
+    let storage = app.storage.clone();
+    Ok(Json(blocking(move || Ok(storage.accounts()?)).await?))
+}
+
+pub(super) async fn create_account(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<(StatusCode, Json<Account>), ApiError> {
+    require_admin(&p)?;
+    let new: NewAccount = small_json(&headers, request).await?;
+    let storage = app.storage.clone();
+    let actor = p.account.username.clone();
+    let account =
+        blocking(move || Ok(storage.create_account(&new, &actor, crate::now_ms())?)).await?;
+    tracing::info!(by = p.account.id, account = account.id, "account created");
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+async fn set_disabled(
+    app: AppState,
+    p: crate::auth::Principal,
+    username: String,
+    disabled: bool,
+) -> Result<Json<Account>, ApiError> {
+    require_admin(&p)?;
+    let storage = app.storage.clone();
+    let actor = p.account.username.clone();
+    let account =
+        blocking(move || Ok(storage.set_disabled(&username, disabled, &actor, crate::now_ms())?))
+            .await?;
+    Ok(Json(account))
+}
+
+pub(super) async fn disable_account(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    username: Result<Path<String>, PathRejection>,
+) -> Result<Json<Account>, ApiError> {
+    let Path(username) = username.map_err(bad_path)?;
+    set_disabled(app, p, username, true).await
+}
+
+pub(super) async fn enable_account(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    username: Result<Path<String>, PathRejection>,
+) -> Result<Json<Account>, ApiError> {
+    let Path(username) = username.map_err(bad_path)?;
+    set_disabled(app, p, username, false).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DevicesQuery {
+    username: Option<String>,
+}
+
+pub(super) async fn list_devices(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    q: Result<Query<DevicesQuery>, QueryRejection>,
+) -> Result<Json<Vec<DeviceInfo>>, ApiError> {
+    require_admin(&p)?;
+    let Query(q) = q.map_err(bad_query)?;
+    let storage = app.storage.clone();
+    Ok(Json(
+        blocking(move || Ok(storage.devices(q.username.as_deref())?)).await?,
+    ))
+}
+
+pub(super) async fn revoke_device(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    device: Result<Path<Uuid>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    require_admin(&p)?;
+    let Path(device) = device.map_err(bad_path)?;
+    let storage = app.storage.clone();
+    let actor = p.account.username.clone();
+    let found =
+        blocking(move || Ok(storage.revoke_device(device, &actor, crate::now_ms())?)).await?;
+    if found {
+        tracing::info!(by = p.account.id, %device, "device revoked");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_such_device",
+            "没有这台设备，请核对设备编号",
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct AuditQuery {
+    limit: Option<u32>,
+}
+
+pub(super) async fn audit_log(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    q: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    require_admin(&p)?;
+    let Query(q) = q.map_err(bad_query)?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
+    let storage = app.storage.clone();
+    Ok(Json(blocking(move || Ok(storage.audit_log(limit)?)).await?))
+}
