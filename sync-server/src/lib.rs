@@ -35,7 +35,7 @@ pub mod sqlite;
 pub mod storage;
 
 pub use error::StorageError;
-pub use http::{ServerConfig, router};
+pub use http::{ServerConfig, router, router_with_photos};
 pub use sqlite::SqliteStorage;
 pub use storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp, SyncStorage};
 

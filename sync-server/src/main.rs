@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use bangfu_blobs::store::{BlobStore, DiskBlobStore, ObjectBlobStore, S3Config};
+use bangfu_blobs::upload::{UploadConfig, UploadService};
 use bangfu_server::admin_cli::{self, DeviceCommand, UserCommand};
-use bangfu_server::{ServerConfig, SqliteStorage, router};
+use bangfu_server::{ServerConfig, SqliteStorage, router_with_photos};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -32,6 +34,15 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (printed on start).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Directory of the photo blobs (default: `<db>.photos` beside the database).
+        #[arg(long)]
+        photos: Option<PathBuf>,
+        /// Keep photos in an S3-compatible bucket instead (endpoint URL; with --s3-bucket and the
+        /// credentials in BANGFU_S3_KEY_ID / BANGFU_S3_SECRET).
+        #[arg(long, requires = "s3_bucket")]
+        s3_endpoint: Option<String>,
+        #[arg(long)]
+        s3_bucket: Option<String>,
     },
     /// Accounts: create, disable, enable, list.
     User {
@@ -67,7 +78,13 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, listen } => serve(db, listen),
+        Command::Serve {
+            db,
+            listen,
+            photos,
+            s3_endpoint,
+            s3_bucket,
+        } => serve(db, listen, photos, s3_endpoint.zip(s3_bucket)),
         Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
@@ -78,14 +95,51 @@ fn need_db(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     db.context("give the database file with --db FILE")
 }
 
-fn serve(db: PathBuf, listen: SocketAddr) -> anyhow::Result<()> {
+fn photo_service(
+    db: &std::path::Path,
+    photos: Option<PathBuf>,
+    s3: Option<(String, String)>,
+) -> anyhow::Result<Arc<UploadService>> {
+    let dir = photos.unwrap_or_else(|| {
+        let mut p = db.as_os_str().to_owned();
+        p.push(".photos");
+        PathBuf::from(p)
+    });
+    let store: Arc<dyn BlobStore> = match s3 {
+        Some((endpoint, bucket)) => {
+            let key = std::env::var("BANGFU_S3_KEY_ID").context("BANGFU_S3_KEY_ID is not set")?;
+            let secret =
+                std::env::var("BANGFU_S3_SECRET").context("BANGFU_S3_SECRET is not set")?;
+            Arc::new(
+                ObjectBlobStore::s3(&S3Config::new(Some(&endpoint), &bucket, &key, &secret))
+                    .context("cannot use the S3 bucket")?,
+            )
+        }
+        None => Arc::new(
+            DiskBlobStore::open(dir.join("blobs"))
+                .with_context(|| format!("cannot use the photo directory {}", dir.display()))?,
+        ),
+    };
+    Ok(Arc::new(
+        UploadService::new(store, dir.join("staging"), UploadConfig::default())
+            .context("cannot prepare the photo staging directory")?,
+    ))
+}
+
+fn serve(
+    db: PathBuf,
+    listen: SocketAddr,
+    photos: Option<PathBuf>,
+    s3: Option<(String, String)>,
+) -> anyhow::Result<()> {
     let storage = SqliteStorage::open(&db)
         .with_context(|| format!("cannot open the database {}", db.display()))?;
     let config = ServerConfig {
         max_pull_limit: storage.max_pull_limit(),
         ..ServerConfig::default()
     };
-    let app = router(Arc::new(storage), config);
+    let photos = photo_service(&db, photos, s3)?;
+    let app = router_with_photos(Arc::new(storage), config, photos);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

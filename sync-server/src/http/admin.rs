@@ -38,7 +38,7 @@ impl From<AccountError> for ApiError {
 }
 
 fn bad_path(e: PathRejection) -> ApiError {
-    ApiError::bad_request("bad_path", format!("{}", e.body_text()))
+    ApiError::bad_request("bad_path", e.body_text())
 }
 
 fn bad_query(e: QueryRejection) -> ApiError {

@@ -339,3 +339,12 @@ pub(super) fn pull_scope(app: &AppState, p: &Principal, after: u64) -> Result<Sc
     app.storage.note_sync(p.device_id, None, now)?;
     Ok(scope)
 }
+
+/// Middleware: the request must carry a valid device token (the photo routes).
+pub(super) async fn require_device(
+    Authed(_): Authed,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    next.run(request).await
+}

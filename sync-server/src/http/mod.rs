@@ -83,6 +83,24 @@ pub(crate) struct AppState {
     pub pushes: Arc<Semaphore>,
 }
 
+/// The server's routes over `storage` with the photo routes (`/v1/photos/*`, see
+/// `bangfu_blobs::http`) behind the same device-token check as everything else.
+pub fn router_with_photos(
+    storage: Arc<dyn ServerStorage>,
+    config: ServerConfig,
+    photos: Arc<bangfu_blobs::upload::UploadService>,
+) -> Router {
+    let state = AppState {
+        storage: storage.clone(),
+        pushes: Arc::new(Semaphore::new(1)),
+        config: Arc::new(config.clone()),
+    };
+    let photo_routes = bangfu_blobs::http::router(photos).route_layer(
+        axum::middleware::from_fn_with_state(state, auth::require_device),
+    );
+    router(storage, config).merge(photo_routes)
+}
+
 /// The server's routes over `storage`.
 pub fn router(storage: Arc<dyn ServerStorage>, config: ServerConfig) -> Router {
     let state = AppState {

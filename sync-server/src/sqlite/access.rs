@@ -71,13 +71,16 @@ fn audit_in(
     Ok(())
 }
 
+/// Household paths of active pairings, and `(path, last day)` of lately ended ones.
+type Paired = (Vec<String>, Vec<(String, NaiveDate)>);
+
 /// `(household path, pairing end)` of the pairings of `cadres` that are active on `today` or
 /// ended within the grace period.
 fn pairings_of(
     conn: &Connection,
     cadres: &[Uuid],
     today: NaiveDate,
-) -> Result<(Vec<String>, Vec<(String, NaiveDate)>), StorageError> {
+) -> Result<Paired, StorageError> {
     let grace_start = today
         .checked_sub_days(Days::new(ENDED_GRACE_DAYS as u64))
         .unwrap_or(today);

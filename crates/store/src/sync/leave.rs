@@ -34,13 +34,17 @@ pub(crate) fn leave_scope(conn: &Connection, me: Uuid, scope: &Scope) -> Result<
     }
     let mut held: Vec<(Vec<u8>, String)> = Vec::new();
     {
+        // A record changed once keeps its path in its one operation (`sole_op`).
         let mut st = conn.prepare(
-            "SELECT entity_id, scope_path FROM entity_states
-             WHERE entity = 'household' AND scope_path IS NOT NULL",
+            "SELECT s.entity_id, COALESCE(s.scope_path, json_extract(o.body, '$.scope_path'))
+             FROM entity_states s LEFT JOIN ops o ON o.op_id = s.sole_op
+             WHERE s.entity = 'household'",
         )?;
         let mut rows = st.query([])?;
         while let Some(r) = rows.next()? {
-            held.push((r.get(0)?, r.get(1)?));
+            if let Some(path) = r.get::<_, Option<String>>(1)? {
+                held.push((r.get(0)?, path));
+            }
         }
     }
     let mut dropped = 0;
@@ -73,7 +77,11 @@ pub(crate) fn leave_scope(conn: &Connection, me: Uuid, scope: &Scope) -> Result<
             )?;
         }
         conn.execute("DELETE FROM households WHERE id = ?1", [&id])?;
-        conn.execute("DELETE FROM entity_states WHERE scope_path = ?1", [&path])?;
+        conn.execute(
+            "DELETE FROM entity_states WHERE entity_id IN
+                 (SELECT entity_id FROM ops WHERE json_extract(body, '$.scope_path') = ?1)",
+            [&path],
+        )?;
         conn.execute(
             "DELETE FROM ops WHERE json_extract(body, '$.scope_path') = ?1
                AND op_id NOT IN (SELECT op_id FROM rejected_ops)",
