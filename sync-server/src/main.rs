@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// Fill a new database with the demo county and demo accounts (for trying the app).
+    Demo {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 2_000)]
+        households: usize,
+    },
     /// The audit log, newest first.
     Audit {
         #[arg(long)]
@@ -88,6 +95,7 @@ fn main() -> anyhow::Result<()> {
         Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
+        Command::Demo { db, households } => bangfu_server::demo_seed::seed(&db, households),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod check;
 pub mod device;
 mod fields;
 pub mod hlc;
+pub mod import;
 pub mod merge;
 pub mod op;
 pub mod scope;
