@@ -1,0 +1,410 @@
+//! The household page: profile with its class history (R1) and risks, members with masked ID
+//! numbers (the full number never leaves this crate), pairing history, what is still owed, and
+//! one timeline of visits, contacts, income, measures and evaluations, newest first.
+
+use std::collections::HashSet;
+
+use bangfu_core::income::IncomeTotals;
+use bangfu_core::rules::{self, Status};
+use bangfu_core::{CheckStatus as CoreCheckStatus, idnumber};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::App;
+use crate::dto::{
+    CheckItem, ContactChannel, EvaluationOutcome, HouseholdClass, LabourAbility, MeasureKind,
+    MeasureStatus, MedicalInsurance, MonitoredKind, PairingEndReason, Risk, SchoolStage,
+};
+use crate::error::Result;
+use crate::scope::{Areas, rules_dataset};
+use crate::tasks::{Names, Task, TaskStatus};
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct HouseholdPageQuery {
+    pub household_id: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ClassEntry {
+    pub from: NaiveDate,
+    pub class: HouseholdClass,
+    pub kind: Option<MonitoredKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct HouseholdProfile {
+    pub id: Uuid,
+    pub head_name: String,
+    pub village_name: String,
+    pub township_name: String,
+    pub group: Option<String>,
+    pub address: Option<String>,
+    pub phone: Option<String>,
+    /// The class today.
+    pub class: Option<HouseholdClass>,
+    pub kind: Option<MonitoredKind>,
+    /// Dated, oldest first (R1: never overwritten).
+    pub class_history: Vec<ClassEntry>,
+    pub risks: Vec<Risk>,
+}
+
+/// A member, with the ID number masked (first 6 and last 4 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MemberRow {
+    pub id: Uuid,
+    pub name: String,
+    pub relation: String,
+    pub id_number_masked: String,
+    pub labour: LabourAbility,
+    pub school_stage: SchoolStage,
+    pub medical_insurance: MedicalInsurance,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PairingRow {
+    pub id: Uuid,
+    pub cadre_name: String,
+    pub unit_name: String,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub end_reason: Option<PairingEndReason>,
+    /// Active today.
+    pub active: bool,
+}
+
+/// A check found at risk, with what was noted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct RiskNote {
+    pub item: CheckItem,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct VisitEntry {
+    pub id: Uuid,
+    pub day: NaiveDate,
+    /// RFC 3339 with the phone's offset.
+    pub at: String,
+    pub visitor_name: String,
+    pub risks: Vec<RiskNote>,
+    pub policy_talk: Vec<String>,
+    /// The 五净一规范 check: all six met (`None`: not checked).
+    pub tidy: Option<bool>,
+    pub problems: String,
+    pub measures: String,
+    pub photos: u32,
+    pub signed: bool,
+    /// A later record corrects this one (it no longer counts).
+    pub corrected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ContactEntry {
+    pub id: Uuid,
+    pub day: NaiveDate,
+    pub at: String,
+    pub channel: ContactChannel,
+    pub person_name: String,
+    pub note: String,
+    pub corrected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct IncomeEntry {
+    pub id: Uuid,
+    /// The collection day.
+    pub day: NaiveDate,
+    /// `2025-Q3`.
+    pub period: String,
+    pub net_fen: i64,
+    pub net_per_capita_fen: i64,
+    pub household_size: u32,
+    pub collector_name: String,
+    pub corrected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MeasureEntry {
+    pub id: Uuid,
+    /// The day it started.
+    pub day: NaiveDate,
+    pub kind: MeasureKind,
+    pub status: MeasureStatus,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct EvaluationEntry {
+    pub id: Uuid,
+    pub day: NaiveDate,
+    pub period: String,
+    pub outcome: EvaluationOutcome,
+    pub income_above_line: bool,
+    pub guarantees_consolidated: bool,
+    pub risk_eliminated: bool,
+    pub note: String,
+    pub corrected: bool,
+}
+
+/// One entry of the household's timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineEntry {
+    Visit(VisitEntry),
+    Contact(ContactEntry),
+    Income(IncomeEntry),
+    Measure(MeasureEntry),
+    Evaluation(EvaluationEntry),
+}
+
+impl TimelineEntry {
+    fn day(&self) -> NaiveDate {
+        match self {
+            TimelineEntry::Visit(e) => e.day,
+            TimelineEntry::Contact(e) => e.day,
+            TimelineEntry::Income(e) => e.day,
+            TimelineEntry::Measure(e) => e.day,
+            TimelineEntry::Evaluation(e) => e.day,
+        }
+    }
+
+    /// Within a day: the instant where there is one, else the end of the day.
+    fn at(&self) -> String {
+        match self {
+            TimelineEntry::Visit(e) => e.at.clone(),
+            TimelineEntry::Contact(e) => e.at.clone(),
+            _ => "~".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct HouseholdDetail {
+    pub profile: HouseholdProfile,
+    pub members: Vec<MemberRow>,
+    /// Oldest first.
+    pub pairings: Vec<PairingRow>,
+    /// What is still owed for the household (anyone's), overdue first.
+    pub open_tasks: Vec<Task>,
+    /// Newest first.
+    pub timeline: Vec<TimelineEntry>,
+    pub unsynced: u32,
+    /// The open visit draft, if any.
+    pub draft_id: Option<Uuid>,
+}
+
+impl App {
+    /// The household page.
+    pub fn household_page(&self, q: HouseholdPageQuery) -> Result<HouseholdDetail> {
+        let scope = self.scope()?;
+        let h = self.household_in_scope(&scope, q.household_id)?;
+        let today = scope.today;
+        let store = &self.store;
+        let mut areas = Areas::default();
+        let ds = rules_dataset(store, &mut areas, &scope.me, &[h.id])?;
+        let names = Names::new(&ds, &mut areas, store)?;
+        let person_name = |id: Uuid| -> Result<String> {
+            if let Some(p) = ds.people.iter().find(|p| p.id == id) {
+                return Ok(p.name.clone());
+            }
+            Ok(store.get_person(id)?.map(|p| p.name).unwrap_or_default())
+        };
+
+        let class = h.class_on(today);
+        let profile = HouseholdProfile {
+            id: h.id,
+            head_name: h.head_name.clone(),
+            village_name: areas.name(store, h.village_id)?,
+            township_name: areas.township_name(store, h.village_id)?,
+            group: h.group.clone(),
+            address: h.address.clone(),
+            phone: h.phone.clone(),
+            class: class.map(|c| c.class.into()),
+            kind: class.and_then(|c| c.kind).map(Into::into),
+            class_history: h
+                .class_history
+                .iter()
+                .map(|c| ClassEntry {
+                    from: c.from,
+                    class: c.class.into(),
+                    kind: c.kind.map(Into::into),
+                })
+                .collect(),
+            risks: h.risks.iter().map(|&r| r.into()).collect(),
+        };
+
+        let members = store
+            .members_of_household(h.id)?
+            .into_iter()
+            .map(|m| MemberRow {
+                id: m.id,
+                name: m.name,
+                relation: m.relation,
+                id_number_masked: idnumber::mask(&m.id_number),
+                labour: m.labour.into(),
+                school_stage: m.school_stage.into(),
+                medical_insurance: m.medical_insurance.into(),
+            })
+            .collect();
+
+        let mut pairings = Vec::new();
+        let mut sorted = ds.pairings.clone();
+        sorted.sort_by_key(|p| (p.start, p.id));
+        for p in sorted {
+            let cadre = ds.people.iter().find(|x| x.id == p.cadre_id);
+            let unit_name = cadre
+                .and_then(|c| c.unit_id)
+                .and_then(|u| ds.units.iter().find(|x| x.id == u))
+                .map(|u| u.name.clone())
+                .unwrap_or_default();
+            pairings.push(PairingRow {
+                id: p.id,
+                cadre_name: person_name(p.cadre_id)?,
+                unit_name,
+                start: p.start,
+                end: p.end,
+                end_reason: p.end_reason.map(Into::into),
+                active: p.active_on(today),
+            });
+        }
+
+        let index = rules::Index::new(&ds);
+        let mut open_tasks: Vec<Task> = rules::obligations_with(&index, today)
+            .iter()
+            .filter(|o| o.household_id == Some(h.id) && o.status != Status::Done)
+            .map(|o| crate::tasks::task(o, today, scope.me.id, &ds, &names))
+            .collect();
+        open_tasks.sort_by_key(|t| {
+            (
+                match t.status {
+                    TaskStatus::Overdue => 0,
+                    TaskStatus::Open => 1,
+                    TaskStatus::Upcoming => 2,
+                },
+                t.due_on,
+            )
+        });
+
+        let mut timeline = Vec::new();
+        let visits = &ds.visits;
+        let corrected: HashSet<Uuid> = visits.iter().filter_map(|v| v.corrects).collect();
+        for v in visits {
+            let risks = bangfu_core::CheckItem::ALL
+                .iter()
+                .filter_map(|&item| {
+                    let c = v.checks.get(item);
+                    (c.status == CoreCheckStatus::Risk).then(|| RiskNote {
+                        item: item.into(),
+                        note: c.note.clone().unwrap_or_default(),
+                    })
+                })
+                .collect();
+            timeline.push(TimelineEntry::Visit(VisitEntry {
+                id: v.id,
+                day: v.day(),
+                at: v.visited_at.to_rfc3339(),
+                visitor_name: person_name(v.visitor_id)?,
+                risks,
+                policy_talk: v.policy_talk.clone(),
+                tidy: v.tidiness.map(|t| {
+                    t.yard && t.rooms && t.kitchen && t.toilet && t.person && t.arrangement
+                }),
+                problems: v.problems.clone(),
+                measures: v.measures.clone(),
+                photos: u32::try_from(v.photos.len()).unwrap_or(u32::MAX),
+                signed: v.signature.is_some(),
+                corrected: corrected.contains(&v.id),
+            }));
+        }
+        let contacts = store.contacts_of_household(h.id)?;
+        let corrected: HashSet<Uuid> = contacts.iter().filter_map(|c| c.corrects).collect();
+        for c in &contacts {
+            timeline.push(TimelineEntry::Contact(ContactEntry {
+                id: c.id,
+                day: c.at.date_naive(),
+                at: c.at.to_rfc3339(),
+                channel: c.channel.into(),
+                person_name: person_name(c.person_id)?,
+                note: c.note.clone(),
+                corrected: corrected.contains(&c.id),
+            }));
+        }
+        let corrected: HashSet<Uuid> = ds
+            .income_records
+            .iter()
+            .filter_map(|r| r.corrects)
+            .collect();
+        for r in &ds.income_records {
+            let t = IncomeTotals::of(r);
+            timeline.push(TimelineEntry::Income(IncomeEntry {
+                id: r.id,
+                day: r.collected_on,
+                period: r.period.to_string(),
+                net_fen: t.net_fen,
+                net_per_capita_fen: t.net_per_capita_fen,
+                household_size: r.household_size,
+                collector_name: person_name(r.collector_id)?,
+                corrected: corrected.contains(&r.id),
+            }));
+        }
+        for m in measures_of_household(store, h.id)? {
+            timeline.push(TimelineEntry::Measure(MeasureEntry {
+                id: m.id,
+                day: m.started_on,
+                kind: m.kind.into(),
+                status: m.status.into(),
+                description: m.description,
+            }));
+        }
+        let corrected: HashSet<Uuid> = ds.evaluations.iter().filter_map(|e| e.corrects).collect();
+        for e in &ds.evaluations {
+            timeline.push(TimelineEntry::Evaluation(EvaluationEntry {
+                id: e.id,
+                day: e.evaluated_on,
+                period: e.period.to_string(),
+                outcome: e.outcome.into(),
+                income_above_line: e.income_above_line,
+                guarantees_consolidated: e.guarantees_consolidated,
+                risk_eliminated: e.risk_eliminated,
+                note: e.note.clone(),
+                corrected: corrected.contains(&e.id),
+            }));
+        }
+        timeline.sort_by_key(|e| std::cmp::Reverse((e.day(), e.at())));
+
+        Ok(HouseholdDetail {
+            profile,
+            members,
+            pairings,
+            open_tasks,
+            timeline,
+            unsynced: u32::try_from(self.store.unsynced_count_for_household(h.id)?)
+                .unwrap_or(u32::MAX),
+            draft_id: self.draft_for_household(h.id)?.map(|d| d.id),
+        })
+    }
+}
+
+/// The measures of a household, by start day (the store has no list query for them yet).
+fn measures_of_household(
+    store: &bangfu_store::Store,
+    household_id: Uuid,
+) -> Result<Vec<bangfu_core::Measure>> {
+    let mut st = store.connection().prepare_cached(
+        "SELECT id FROM measures WHERE household_id = ?1 ORDER BY started_on, rowid",
+    )?;
+    let ids: Vec<Vec<u8>> = st
+        .query_map([household_id.as_bytes()], |r| r.get(0))?
+        .collect::<std::result::Result<_, _>>()?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Ok(id) = Uuid::from_slice(&id)
+            && let Some(m) = store.get_measure(id)?
+        {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,157 @@
+//! bangfu-app: everything the field app does, behind the Tauri shell. The shell (`src-tauri/`) is
+//! thin: each of its commands is one call to a method of [`App`] with the same snake_case name,
+//! taking and returning the DTOs of this crate. The DTOs derive `ts_rs::TS`; their TypeScript is
+//! generated into `ui/src/bindings/` (see `tests/bindings.rs`), never written by hand.
+//!
+//! Code map (one file per screen or feature):
+//! - [`session`]: enrol (online sign-in → device token), PIN (argon2id, slowed down after wrong
+//!   guesses), unlock/lock, the session the UI starts from.
+//! - [`scope`]: which households this person sees (paired households; a first secretary's
+//!   village; a township station's township; the county office's county) and the slice of the
+//!   store the rules engine needs for them.
+//! - [`tasks`]: 我的任务 — obligations and alerts of the rules engine, overdue first, in words.
+//! - [`households`]: 我的帮扶户 — the paged, searchable household list.
+//! - [`household`]: the household page — profile, members (ID numbers masked), pairings, one
+//!   timeline.
+//! - [`visit`]: visit drafts saved at every step, photos and the signature, finishing a visit.
+//! - [`contact`]: contacts by phone, network or social media (never a visit).
+//! - [`income`]: the quarterly income form, live preview with the D3 warnings, saving.
+//! - [`sync`]: what waits to sync, the last sync, and the DTOs of `sync_now` (progress, report,
+//!   failures in plain words).
+//! - [`error`]: [`AppError`], serialised to the UI as `{code, message, retry_after_s, fields}`.
+//!
+//! Files in the data directory: `store.sqlite` (the records, bangfu-store), `app.sqlite` (account,
+//! PIN hash, drafts, photo queue, sync runs), `device_token` (mode 0600), `photos/<sha256>`.
+//!
+//! Personal data never goes to logs: this crate logs nothing, and its error messages never
+//! contain names, ID numbers, phone numbers or sums. ID numbers are masked before they leave
+//! this crate.
+
+pub mod clock;
+pub mod contact;
+pub mod dto;
+pub mod error;
+pub mod household;
+pub mod households;
+pub mod income;
+mod local;
+pub mod scope;
+pub mod session;
+pub mod sync;
+pub mod tasks;
+pub mod visit;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bangfu_store::Store;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use rusqlite::Connection;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{AppError, ErrorBody, FieldError, Result};
+
+/// The app: the local store, the app's own database and the session.
+///
+/// Not `Sync` (SQLite connections): the shell keeps it behind a mutex.
+#[derive(Debug)]
+pub struct App {
+    dir: PathBuf,
+    store: Store,
+    local: Connection,
+    clock: Arc<dyn Clock>,
+    /// Whether the PIN was entered since the app started (or since `lock`).
+    unlocked: bool,
+}
+
+impl App {
+    /// Opens the app's data directory (created if missing) with the phone's clock.
+    pub fn open(dir: impl AsRef<Path>) -> Result<App> {
+        App::open_with_clock(dir, Arc::new(SystemClock))
+    }
+
+    /// Opens the app's data directory with the given clock (tests, screenshots).
+    pub fn open_with_clock(dir: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<App> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(dir.join(visit::PHOTO_DIR))?;
+        let store = Store::open(dir.join(STORE_FILE))?;
+        let local = local::open(&dir.join(LOCAL_FILE))?;
+        Ok(App {
+            dir,
+            store,
+            local,
+            clock,
+            unlocked: false,
+        })
+    }
+
+    /// The local store (for the shell's sync and for tests).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The local store, mutably (the sync client applies pulled operations through it).
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn now(&self) -> DateTime<FixedOffset> {
+        self.clock.now()
+    }
+
+    pub(crate) fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+}
+
+/// The commands the shell exposes: each is the [`App`] method of that name (`enrol` is async;
+/// `add_photo` and `set_signature` take the image as the raw request body with the draft id in
+/// the `draft-id` header; `photo_bytes` answers raw bytes). `sync_now` is the shell's own (on
+/// `bangfu-sync-client`), reporting through [`App::record_sync_run`]. `ui/src/api.ts` wraps
+/// exactly these (a test checks it).
+pub const COMMANDS: &[&str] = &[
+    "session",
+    "enrol",
+    "unlock",
+    "set_pin",
+    "lock",
+    "my_tasks",
+    "my_households",
+    "household_page",
+    "draft_new",
+    "draft_get",
+    "draft_save",
+    "draft_discard",
+    "draft_finish",
+    "add_photo",
+    "remove_photo",
+    "set_signature",
+    "photo_bytes",
+    "record_contact",
+    "income_form",
+    "income_preview",
+    "income_save",
+    "sync_status",
+    "sync_now",
+];
+
+/// The store's file name in the data directory.
+pub const STORE_FILE: &str = "store.sqlite";
+/// The app database's file name in the data directory.
+pub const LOCAL_FILE: &str = "app.sqlite";
+
+/// Lowercase hex of bytes.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}

@@ -1,0 +1,489 @@
+//! Enrolment, PIN and the session.
+//!
+//! Enrol is the one online step: the server address, account and password go to the server's
+//! `POST /v1/auth/signin`, which answers with a device token (kept in `device_token`, mode 0600)
+//! and the account (person, role). The password is never stored. The PIN chosen at enrolment
+//! protects the app offline: its argon2id hash is kept in `app.sqlite`; wrong guesses are
+//! counted *before* the hash is checked (killing the app mid-check does not reset the count),
+//! and from the 5th wrong guess on each one makes the user wait, doubling from 30 s up to an
+//! hour.
+
+use std::path::Path;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::clock::epoch_ms;
+use crate::error::{AppError, FieldError, Result};
+use crate::{App, local};
+
+/// Wrong PINs allowed before waits begin.
+pub const FREE_PIN_ATTEMPTS: u32 = 5;
+/// The first wait, doubled with each further wrong PIN…
+pub const FIRST_PIN_WAIT_S: u32 = 30;
+/// … up to this.
+pub const MAX_PIN_WAIT_S: u32 = 3600;
+/// The token file in the data directory.
+pub const TOKEN_FILE: &str = "device_token";
+/// How long enrolment waits for the server.
+const SIGNIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What the enrol screen sends.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct EnrolRequest {
+    /// `https://…` (or `http://` inside a township network).
+    pub server_url: String,
+    pub username: String,
+    pub password: String,
+    /// The PIN that will unlock the app offline: 6 digits.
+    pub pin: String,
+    /// The phone's name as the administrator will see it (optional; the shell may fill it).
+    pub device_name: Option<String>,
+}
+
+/// The account this device is enrolled for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Account {
+    pub username: String,
+    pub display_name: String,
+    /// The server's role name (`cadre`, `first_secretary`, `township_station`, …).
+    pub role: String,
+    /// The person in the records this account acts as (absent for a pure administrator).
+    pub person_id: Option<Uuid>,
+}
+
+/// Where the app stands: what the UI shows first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct Session {
+    /// An account is enrolled on this device.
+    pub enrolled: bool,
+    /// The PIN was entered since the app started.
+    pub unlocked: bool,
+    pub account: Option<Account>,
+    pub server_url: Option<String>,
+    pub device_id: Uuid,
+    /// Wrong PINs: wait this long before the next try.
+    pub pin_wait_s: Option<u32>,
+    /// Records are on this device (after the first sync).
+    pub has_data: bool,
+    /// Today by the phone's clock.
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct UnlockRequest {
+    pub pin: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SetPinRequest {
+    pub current_pin: String,
+    pub new_pin: String,
+}
+
+/// The server's answer to `POST /v1/auth/signin`.
+#[derive(Debug, Clone, Deserialize)]
+struct SigninResponse {
+    device_token: String,
+    device_id: Uuid,
+    account: Account,
+}
+
+/// The server's error body.
+#[derive(Debug, Clone, Deserialize)]
+struct ServerError {
+    code: String,
+    #[serde(default)]
+    retry_after_s: Option<u32>,
+}
+
+/// An enrolment the server granted (or that a test or the screenshot demo installs directly).
+#[derive(Debug, Clone)]
+pub struct Enrolment {
+    pub server_url: String,
+    pub device_token: String,
+    pub device_id: Uuid,
+    pub account: Account,
+    pub pin: String,
+}
+
+fn check_pin(pin: &str) -> Result<()> {
+    if pin.len() == 6 && pin.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err(AppError::PinFormat)
+    }
+}
+
+fn hash_pin(pin: &str) -> Result<String> {
+    Argon2::default()
+        .hash_password(pin.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(format!("PIN hash: {e}")))
+}
+
+fn verify_pin(pin: &str, hash: &str) -> Result<bool> {
+    let parsed =
+        PasswordHash::new(hash).map_err(|e| AppError::Internal(format!("PIN hash: {e}")))?;
+    Ok(Argon2::default()
+        .verify_password(pin.as_bytes(), &parsed)
+        .is_ok())
+}
+
+/// The wait after `failures` wrong PINs in a row, in seconds (0: none).
+pub fn pin_wait_s(failures: u32) -> u32 {
+    if failures < FREE_PIN_ATTEMPTS {
+        return 0;
+    }
+    let doublings = (failures - FREE_PIN_ATTEMPTS).min(16);
+    FIRST_PIN_WAIT_S
+        .saturating_mul(1 << doublings)
+        .min(MAX_PIN_WAIT_S)
+}
+
+/// The server's base URL, checked: http(s), a host, no query or fragment; without a trailing `/`.
+fn normalise_server_url(raw: &str) -> Result<String> {
+    let raw = raw.trim();
+    let url = reqwest::Url::parse(raw).map_err(|_| AppError::BadServerUrl)?;
+    let ok = matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|h| !h.is_empty())
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if !ok {
+        return Err(AppError::BadServerUrl);
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+/// Writes `bytes` to `path` readable by this user only, through a temporary file and a rename.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let tmp = path.with_extension("partial");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)?;
+    Ok(())
+}
+
+impl App {
+    /// Where the app stands.
+    pub fn session(&self) -> Result<Session> {
+        let account = local::account(&self.local)?;
+        let pin = local::pin(&self.local)?;
+        let now_ms = epoch_ms(self.now());
+        let pin_wait_s = pin
+            .as_ref()
+            .filter(|p| p.locked_until_ms > now_ms)
+            .map(|p| {
+                u32::try_from((p.locked_until_ms - now_ms).div_ceil(1000)).unwrap_or(u32::MAX)
+            });
+        Ok(Session {
+            enrolled: account.is_some() && pin.is_some(),
+            unlocked: self.unlocked,
+            server_url: account.as_ref().map(|a| a.server_url.clone()),
+            account: account.map(|a| Account {
+                username: a.username,
+                display_name: a.display_name,
+                role: a.role,
+                person_id: a.person_id.and_then(|p| p.parse().ok()),
+            }),
+            device_id: self.store.device_id(),
+            pin_wait_s,
+            has_data: self.store.settings()?.is_some(),
+            today: self.today(),
+        })
+    }
+
+    /// Signs in at the server (online), keeps the device token and the PIN's hash, and unlocks.
+    pub async fn enrol(&mut self, req: EnrolRequest) -> Result<Session> {
+        let mut fields = Vec::new();
+        let server_url = match normalise_server_url(&req.server_url) {
+            Ok(u) => Some(u),
+            Err(e) => {
+                fields.push(FieldError {
+                    field: "server_url".into(),
+                    code: e.code(),
+                    message: e.message_zh(),
+                });
+                None
+            }
+        };
+        if req.username.trim().is_empty() {
+            fields.push(FieldError {
+                field: "username".into(),
+                code: "required".into(),
+                message: "请填写账号。".into(),
+            });
+        }
+        if req.password.is_empty() {
+            fields.push(FieldError {
+                field: "password".into(),
+                code: "required".into(),
+                message: "请填写密码。".into(),
+            });
+        }
+        if let Err(e) = check_pin(&req.pin) {
+            fields.push(FieldError {
+                field: "pin".into(),
+                code: e.code(),
+                message: e.message_zh(),
+            });
+        }
+        let Some(server_url) = server_url.filter(|_| fields.is_empty()) else {
+            return Err(AppError::Invalid(fields));
+        };
+        let device_name = req
+            .device_name
+            .filter(|n| !n.trim().is_empty())
+            .unwrap_or_else(|| format!("帮扶 App（{}）", std::env::consts::OS));
+        let body = serde_json::json!({
+            "username": req.username.trim(),
+            "password": req.password,
+            "device_id": self.store.device_id(),
+            "device_name": device_name,
+        });
+        let granted = signin(&server_url, &body).await?;
+        self.install_enrolment(Enrolment {
+            server_url,
+            device_token: granted.device_token,
+            device_id: granted.device_id,
+            account: granted.account,
+            pin: req.pin,
+        })?;
+        self.session()
+    }
+
+    /// Keeps an enrolment: the device id (when the server assigned another and this device has
+    /// made no change yet), the token file, the account and the PIN's hash; unlocks. `enrol`
+    /// calls it once the server said yes; tests and the screenshot demo call it directly.
+    pub fn install_enrolment(&mut self, e: Enrolment) -> Result<()> {
+        check_pin(&e.pin)?;
+        if e.device_id != self.store.device_id() {
+            self.store.init_device(e.device_id)?;
+        }
+        let hash = hash_pin(&e.pin)?;
+        write_private(&self.dir.join(TOKEN_FILE), e.device_token.as_bytes())?;
+        let row = local::AccountRow {
+            server_url: e.server_url,
+            username: e.account.username,
+            display_name: e.account.display_name,
+            role: e.account.role,
+            person_id: e.account.person_id.map(|p| p.to_string()),
+            device_id: e.device_id.to_string(),
+            enrolled_at: self.now().to_rfc3339(),
+        };
+        local::put_account(&mut self.local, &row, &hash)?;
+        self.unlocked = true;
+        Ok(())
+    }
+
+    /// The device token for the sync client (`None` before enrolment).
+    pub fn device_token(&self) -> Result<Option<String>> {
+        match std::fs::read_to_string(self.dir.join(TOKEN_FILE)) {
+            Ok(t) => Ok(Some(t)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Checks a PIN against the stored hash, counting wrong guesses (see the module doc).
+    fn check_stored_pin(&mut self, pin: &str) -> Result<()> {
+        let Some(row) = local::pin(&self.local)? else {
+            return Err(AppError::NotEnrolled);
+        };
+        let now_ms = epoch_ms(self.now());
+        if row.locked_until_ms > now_ms {
+            let s = (row.locked_until_ms - now_ms).div_ceil(1000);
+            return Err(AppError::PinLocked {
+                retry_after_s: u32::try_from(s).unwrap_or(u32::MAX),
+            });
+        }
+        // Count the guess as wrong before checking it, so that killing the app mid-check does
+        // not give a free guess; a right PIN resets the count.
+        let failures = row.failures.saturating_add(1);
+        let wait_s = pin_wait_s(failures);
+        local::set_pin_failures(&self.local, failures, now_ms + u64::from(wait_s) * 1000)?;
+        if check_pin(pin).is_ok() && verify_pin(pin, &row.hash)? {
+            local::set_pin_failures(&self.local, 0, 0)?;
+            return Ok(());
+        }
+        if wait_s > 0 {
+            Err(AppError::PinLocked {
+                retry_after_s: wait_s,
+            })
+        } else {
+            Err(AppError::PinWrong {
+                attempts_before_wait: FREE_PIN_ATTEMPTS - failures,
+            })
+        }
+    }
+
+    /// Unlocks the app with the PIN (offline).
+    pub fn unlock(&mut self, req: UnlockRequest) -> Result<Session> {
+        if local::account(&self.local)?.is_none() {
+            return Err(AppError::NotEnrolled);
+        }
+        self.check_stored_pin(&req.pin)?;
+        self.unlocked = true;
+        self.session()
+    }
+
+    /// Changes the PIN (the current one is asked again).
+    pub fn set_pin(&mut self, req: SetPinRequest) -> Result<Session> {
+        self.require_unlocked()?;
+        if let Err(e) = check_pin(&req.new_pin) {
+            return Err(AppError::Invalid(vec![FieldError {
+                field: "new_pin".into(),
+                code: e.code(),
+                message: e.message_zh(),
+            }]));
+        }
+        self.check_stored_pin(&req.current_pin)?;
+        let hash = hash_pin(&req.new_pin)?;
+        local::put_pin(&self.local, &hash)?;
+        self.session()
+    }
+
+    /// Locks the app (when it goes to the background, or on the user's request).
+    pub fn lock(&mut self) -> Result<Session> {
+        self.unlocked = false;
+        self.session()
+    }
+
+    pub(crate) fn require_unlocked(&self) -> Result<local::AccountRow> {
+        let account = local::account(&self.local)?.ok_or(AppError::NotEnrolled)?;
+        if !self.unlocked {
+            return Err(AppError::Locked);
+        }
+        Ok(account)
+    }
+}
+
+/// `POST {server}/v1/auth/signin`, with the errors mapped to what the enrol screen shows.
+async fn signin(server_url: &str, body: &serde_json::Value) -> Result<SigninResponse> {
+    let client = reqwest::Client::builder()
+        .timeout(SIGNIN_TIMEOUT)
+        .build()
+        .map_err(|_| AppError::BadServerUrl)?;
+    let body = serde_json::to_vec(body)?;
+    let response = client
+        .post(format!("{server_url}/v1/auth/signin"))
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| {
+            if e.is_timeout() {
+                AppError::Timeout
+            } else if e.is_builder() {
+                AppError::BadServerUrl
+            } else {
+                AppError::Offline
+            }
+        })?;
+    let status = response.status().as_u16();
+    let retry_header = response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u32>().ok());
+    let bytes = response.bytes().await.map_err(|e| {
+        if e.is_timeout() {
+            AppError::Timeout
+        } else {
+            AppError::Offline
+        }
+    })?;
+    if status == 200 {
+        return serde_json::from_slice(&bytes).map_err(|_| AppError::BadResponse);
+    }
+    let server_error: Option<ServerError> = serde_json::from_slice(&bytes).ok();
+    match status {
+        401 => Err(AppError::BadCredentials),
+        429 => Err(AppError::SlowDown {
+            retry_after_s: server_error
+                .and_then(|e| e.retry_after_s)
+                .or(retry_header)
+                .unwrap_or(60),
+        }),
+        500..=599 => Err(AppError::ServerUnavailable),
+        _ => match server_error {
+            Some(e) => Err(AppError::ServerRefused {
+                status,
+                code: e.code,
+            }),
+            None if status == 404 => Err(AppError::ServerRefused {
+                status,
+                code: "not_found".into(),
+            }),
+            None => Err(AppError::BadResponse),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pin_waits_double_from_the_fifth_wrong_pin_up_to_an_hour() {
+        assert_eq!((0..5).map(pin_wait_s).collect::<Vec<_>>(), [0, 0, 0, 0, 0]);
+        assert_eq!(pin_wait_s(5), 30);
+        assert_eq!(pin_wait_s(6), 60);
+        assert_eq!(pin_wait_s(11), 1920);
+        assert_eq!(pin_wait_s(12), MAX_PIN_WAIT_S);
+        assert_eq!(pin_wait_s(u32::MAX), MAX_PIN_WAIT_S);
+    }
+
+    #[test]
+    fn server_urls_are_http_or_https_with_a_host() {
+        let ok = |s: &str| normalise_server_url(s).ok();
+        assert_eq!(
+            ok(" https://bangfu.example.cn/ ").as_deref(),
+            Some("https://bangfu.example.cn")
+        );
+        assert_eq!(
+            ok("http://10.0.0.2:8080/bangfu").as_deref(),
+            Some("http://10.0.0.2:8080/bangfu")
+        );
+        for bad in [
+            "",
+            "bangfu.example.cn",
+            "ftp://x.cn",
+            "https://",
+            "https://u:p@x.cn",
+            "https://x.cn/?q",
+            "https://x.cn/#f",
+        ] {
+            assert!(ok(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_pin_is_six_digits_and_its_hash_verifies() {
+        assert!(check_pin("012345").is_ok());
+        for bad in ["12345", "1234567", "12345a", "１２３４５６"] {
+            assert!(check_pin(bad).is_err(), "{bad}");
+        }
+        let hash = hash_pin("024680").expect("hash");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_pin("024680", &hash).expect("verify"));
+        assert!(!verify_pin("024681", &hash).expect("verify"));
+    }
+}

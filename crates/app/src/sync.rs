@@ -1,0 +1,312 @@
+//! The sync screen's data: what waits (operations by kind, photos), the last sync and its
+//! result, refusals by the server. `sync_now` itself (push, pull, then photos — photos never hold
+//! records back) is built in the shell on `bangfu-sync-client`; its DTOs are defined here
+//! ([`SyncProgress`], [`SyncReport`], [`SyncFailure`]) so the UI is typed against them, and it
+//! reports through [`App::record_sync_run`], [`App::photos_to_upload`] and
+//! [`App::mark_photo_uploaded`].
+
+use std::path::PathBuf;
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::App;
+use crate::clock::epoch_ms;
+use crate::error::Result;
+use crate::visit::PHOTO_DIR;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncPhase {
+    /// Sending this phone's records.
+    Push,
+    /// Receiving others' records.
+    Pull,
+    /// Uploading photos (after the records).
+    Photos,
+}
+
+/// Progress of a running sync (sent to the UI as it goes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncProgress {
+    pub phase: SyncPhase,
+    pub done: u64,
+    /// Unknown while pulling (the feed's length is not known in advance).
+    pub total: Option<u64>,
+}
+
+/// Why a sync stopped, in plain words, with what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncFailure {
+    /// Stable: the sync client's codes (`offline`, `timeout`, `unauthorized`, …) or `disk_full`.
+    pub code: String,
+    pub message_zh: String,
+    pub what_to_do: String,
+    /// Trying again later may work without anyone changing anything.
+    pub retryable: bool,
+}
+
+/// A record of this phone that the server refused (it stays on the phone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RejectedItem {
+    /// `visit`, `income_record`, …
+    pub entity: String,
+    /// The server's reason code.
+    pub code: String,
+    pub message: String,
+}
+
+/// What one sync did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SyncReport {
+    pub started_at: String,
+    pub finished_at: String,
+    /// Everything went through.
+    pub ok: bool,
+    /// This phone's changes the server accepted (or already had).
+    pub pushed: u64,
+    /// Others' changes received.
+    pub pulled: u64,
+    pub rejected: Vec<RejectedItem>,
+    pub photos_uploaded: u32,
+    pub photos_failed: u32,
+    pub failure: Option<SyncFailure>,
+}
+
+/// Changes waiting, by kind of record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PendingCount {
+    /// `visit`, `contact`, `income_record`, …
+    pub entity: String,
+    pub count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SyncStatus {
+    /// This phone's changes not yet accepted by the server.
+    pub pending_ops: u64,
+    pub pending: Vec<PendingCount>,
+    /// Photos and signatures of recorded visits not uploaded yet.
+    pub photos_waiting: u32,
+    pub photos_waiting_bytes: u64,
+    pub last_sync: Option<SyncReport>,
+    /// When a sync last went through whole.
+    pub last_success_at: Option<String>,
+    /// Every change the server ever refused (kept on the phone; a correction fixes it).
+    pub rejected: Vec<RejectedItem>,
+    /// Fields edited on two devices at once, waiting for a supervisor.
+    pub conflicts: u32,
+    pub server_url: Option<String>,
+}
+
+/// A photo file waiting for upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoUpload {
+    pub sha256: String,
+    pub path: PathBuf,
+    pub bytes: u64,
+    /// `photo` or `signature`.
+    pub kind: String,
+}
+
+impl SyncFailure {
+    /// The plain words for a failure code (the sync client's `SyncError::code()`).
+    pub fn from_code(code: &str, retryable: bool) -> SyncFailure {
+        let (message, todo) = match code {
+            "offline" => (
+                "连不上服务器（没有网络或信号太弱）。",
+                "到有信号或 Wi-Fi 的地方后点“重试”。",
+            ),
+            "connection_lost" => (
+                "网络中途断开，同步没有完成。",
+                "到信号好的地方点“重试”，已同步的部分不用重传。",
+            ),
+            "timeout" => (
+                "网络太慢，服务器长时间没有回应。",
+                "到信号好的地方（如乡镇有 Wi-Fi 处）点“重试”。",
+            ),
+            "server_unavailable" => (
+                "服务器暂时出了问题。",
+                "过一会儿再点“重试”；一直这样请告诉县里的系统管理员。",
+            ),
+            "unauthorized" => (
+                "登录已失效（账号或这台手机的授权已过期或被收回）。",
+                "到“我的”里退出后，联网用账号和密码重新登录。",
+            ),
+            "forbidden" => (
+                "服务器拒绝：您的账号没有同步这些数据的权限。",
+                "请联系乡镇或县里的管理员核对您的账号和结对关系。",
+            ),
+            "not_found" | "config" => (
+                "找不到同步服务，服务器地址可能不对。",
+                "请核对服务器地址，或联系系统管理员。",
+            ),
+            "server_busy" => ("服务器正忙。", "过几分钟再点“重试”。"),
+            "too_large" => (
+                "一次发送的数据太大，服务器不接收。",
+                "请截图发给县里的系统管理员。",
+            ),
+            "bad_response" => (
+                "收到的回复不是帮扶系统服务器发来的。",
+                "如果连的是需要登录的公共 Wi-Fi，先在浏览器里登录；否则请联系系统管理员。",
+            ),
+            "version_mismatch" => (
+                "应用和服务器的版本不一致。",
+                "请先升级应用；已是最新版时请联系系统管理员。",
+            ),
+            "disk_full" | "device_storage" => (
+                "手机存储空间不足，收到的数据无法保存。",
+                "删除一些不用的照片、视频或应用，腾出空间后点“重试”。",
+            ),
+            _ => ("同步出错，没有完成。", "请截图发给县里的系统管理员。"),
+        };
+        SyncFailure {
+            code: code.to_owned(),
+            message_zh: format!("{message}已录入的数据都保存在手机上，不会丢失。"),
+            what_to_do: todo.to_owned(),
+            retryable,
+        }
+    }
+}
+
+fn entity_zh(entity: &str) -> &'static str {
+    match entity {
+        "visit" => "走访记录",
+        "contact" => "联系记录",
+        "income_record" => "收入记录",
+        "evaluation" => "成效评估",
+        "measure" => "帮扶措施",
+        "plan" => "帮扶计划",
+        "household" => "农户信息",
+        "member" => "家庭成员",
+        "pairing" => "结对关系",
+        "sign_replacement" => "联系牌更换记录",
+        _ => "记录",
+    }
+}
+
+impl App {
+    /// 同步: what waits and how the last sync went.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let account = self.require_unlocked()?;
+        let conn = self.store.connection();
+        let mut pending = Vec::new();
+        {
+            let mut st = conn.prepare_cached(
+                "SELECT entity, count(*) FROM ops
+                 WHERE origin_device = ?1 AND local = 1
+                   AND origin_seq > (SELECT acked_seq FROM device WHERE id = 1)
+                 GROUP BY entity ORDER BY entity",
+            )?;
+            let rows = st.query_map([self.store.device_id().as_bytes()], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            for r in rows {
+                let (entity, n) = r?;
+                pending.push(PendingCount {
+                    entity,
+                    count: u32::try_from(n).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        let (photos_waiting, photos_bytes): (i64, i64) = self.local.query_row(
+            "SELECT count(*), IFNULL(sum(bytes), 0) FROM photos
+             WHERE visit_id IS NOT NULL AND uploaded_at_ms IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let last: Option<String> = self
+            .local
+            .query_row(
+                "SELECT body FROM sync_runs ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let last_success_at: Option<String> = self
+            .local
+            .query_row(
+                "SELECT finished_at FROM sync_runs WHERE ok = 1 ORDER BY id DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let rejected = self
+            .store
+            .rejected_ops()?
+            .into_iter()
+            .map(|r| RejectedItem {
+                message: format!(
+                    "一条{}被服务器拒绝（原因代码：{}）。记录仍保存在手机上；请打开该户核对，新增一条更正记录。",
+                    entity_zh(&r.op.entity),
+                    r.reason.code
+                ),
+                entity: r.op.entity,
+                code: r.reason.code,
+            })
+            .collect();
+        Ok(SyncStatus {
+            pending_ops: self.store.unsynced_count()?,
+            pending,
+            photos_waiting: u32::try_from(photos_waiting).unwrap_or(u32::MAX),
+            photos_waiting_bytes: u64::try_from(photos_bytes).unwrap_or(0),
+            last_sync: last.map(|b| serde_json::from_str(&b)).transpose()?,
+            last_success_at,
+            rejected,
+            conflicts: u32::try_from(self.store.conflicts()?.len()).unwrap_or(u32::MAX),
+            server_url: Some(account.server_url),
+        })
+    }
+
+    /// Keeps a sync's report (the shell's `sync_now` calls this when it ends, well or not).
+    pub fn record_sync_run(&self, report: &SyncReport) -> Result<()> {
+        self.local.execute(
+            "INSERT INTO sync_runs (finished_at, ok, body) VALUES (?1, ?2, ?3)",
+            params![
+                report.finished_at,
+                report.ok,
+                serde_json::to_string(report)?
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Photos and signatures of recorded visits still to upload, oldest first.
+    pub fn photos_to_upload(&self) -> Result<Vec<PhotoUpload>> {
+        let mut st = self.local.prepare_cached(
+            "SELECT sha256, bytes, kind FROM photos
+             WHERE visit_id IS NOT NULL AND uploaded_at_ms IS NULL ORDER BY added_at_ms, sha256",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for r in rows {
+            let (sha256, bytes, kind) = r?;
+            out.push(PhotoUpload {
+                path: self.dir.join(PHOTO_DIR).join(&sha256),
+                sha256,
+                bytes: u64::try_from(bytes).unwrap_or(0),
+                kind,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Marks a photo as held by the server (its hash verified there).
+    pub fn mark_photo_uploaded(&self, sha256: &str) -> Result<()> {
+        self.local.execute(
+            "UPDATE photos SET uploaded_at_ms = ?2 WHERE sha256 = ?1",
+            params![
+                sha256,
+                i64::try_from(epoch_ms(self.now())).unwrap_or(i64::MAX)
+            ],
+        )?;
+        Ok(())
+    }
+}

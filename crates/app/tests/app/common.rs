@@ -1,0 +1,176 @@
+//! A demo county in a fresh data directory, and an app signed in as one of its people.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use bangfu_app::session::{Account, Enrolment};
+use bangfu_app::{App, ManualClock};
+use bangfu_core::{Dataset, Role};
+use bangfu_demo::DemoConfig;
+use bangfu_store::Store;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+pub const PIN: &str = "246810";
+
+pub fn config() -> DemoConfig {
+    DemoConfig {
+        households: 300,
+        seed: 2023,
+        year: 2025,
+    }
+}
+
+/// The demo's "today", 2025-12-20.
+pub fn as_of() -> NaiveDate {
+    bangfu_demo::demo_as_of(&config())
+}
+
+pub fn d(s: &str) -> NaiveDate {
+    s.parse().expect("date")
+}
+
+pub fn demo() -> &'static Dataset {
+    static DS: OnceLock<Dataset> = OnceLock::new();
+    DS.get_or_init(|| bangfu_demo::generate(&config()))
+}
+
+/// Who the app is signed in as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    /// The cadre with the most households paired on `as_of`.
+    Cadre,
+    /// A first secretary of a village on `as_of`.
+    FirstSecretary,
+    CountyOffice,
+}
+
+pub fn person(ds: &Dataset, who: Who) -> Uuid {
+    let day = as_of();
+    match who {
+        Who::Cadre => {
+            let mut count: HashMap<Uuid, usize> = HashMap::new();
+            for p in ds.pairings.iter().filter(|p| p.active_on(day)) {
+                *count.entry(p.cadre_id).or_default() += 1;
+            }
+            let mut best: Vec<(usize, Uuid)> = count.into_iter().map(|(k, v)| (v, k)).collect();
+            best.sort();
+            best.last().expect("a cadre").1
+        }
+        Who::FirstSecretary => {
+            ds.people
+                .iter()
+                .find(|p| p.has_role_on(Role::FirstSecretary, day))
+                .expect("a first secretary")
+                .id
+        }
+        Who::CountyOffice => {
+            ds.people
+                .iter()
+                .find(|p| p.has_role_on(Role::CountyOffice, day))
+                .expect("county office")
+                .id
+        }
+    }
+}
+
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<ManualClock>,
+    pub app: App,
+    pub me: Uuid,
+}
+
+impl Fixture {
+    /// Closes the app (as if killed) and opens it again from the same directory, unlocked.
+    pub fn reopen(&mut self) {
+        let app = App::open_with_clock(self.dir.path(), self.clock.clone()).expect("reopen");
+        self.app = app;
+        self.app
+            .unlock(bangfu_app::session::UnlockRequest { pin: PIN.into() })
+            .expect("unlock");
+    }
+
+    pub fn ds(&self) -> &'static Dataset {
+        demo()
+    }
+}
+
+/// A data directory holding the demo county, an app signed in as `who`, the clock at `day`.
+pub fn fixture_on(who: Who, day: NaiveDate) -> Fixture {
+    let ds = demo();
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut store = Store::open(dir.path().join(bangfu_app::STORE_FILE)).expect("store");
+        store.save_dataset(ds).expect("demo saves");
+    }
+    let clock = Arc::new(ManualClock::at_day(day));
+    let mut app = App::open_with_clock(dir.path(), clock.clone()).expect("open");
+    let me = person(ds, who);
+    let device_id = app.store().device_id();
+    app.install_enrolment(Enrolment {
+        server_url: "https://bangfu.example.gov.cn".into(),
+        device_token: "token-for-tests".into(),
+        device_id,
+        account: Account {
+            username: "tester".into(),
+            display_name: "测试".into(),
+            role: format!("{who:?}"),
+            person_id: Some(me),
+        },
+        pin: PIN.into(),
+    })
+    .expect("enrol");
+    Fixture {
+        dir,
+        clock,
+        app,
+        me,
+    }
+}
+
+pub fn fixture(who: Who) -> Fixture {
+    fixture_on(who, as_of())
+}
+
+/// A household paired with `cadre` on `as_of`.
+pub fn paired_household(ds: &Dataset, cadre: Uuid) -> Uuid {
+    ds.pairings
+        .iter()
+        .find(|p| p.cadre_id == cadre && p.active_on(as_of()))
+        .expect("a paired household")
+        .household_id
+}
+
+/// A household no pairing of `cadre` ever touched, outside the villages where `cadre` holds a grant.
+pub fn foreign_household(ds: &Dataset, cadre: Uuid) -> Uuid {
+    let mine: Vec<Uuid> = ds
+        .pairings
+        .iter()
+        .filter(|p| p.cadre_id == cadre)
+        .map(|p| p.household_id)
+        .collect();
+    let person = ds.people.iter().find(|p| p.id == cadre).expect("person");
+    let villages: Vec<Uuid> = person.roles.iter().filter_map(|g| g.area_id).collect();
+    ds.households
+        .iter()
+        .find(|h| !mine.contains(&h.id) && !villages.contains(&h.village_id))
+        .expect("a foreign household")
+        .id
+}
+
+/// A tiny valid JPEG header (the app checks the first bytes; intake is bangfu-photo's job).
+pub fn jpeg(seed: u8) -> Vec<u8> {
+    let mut b = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
+    ];
+    b.extend(std::iter::repeat_n(seed, 200));
+    b.extend([0xFF, 0xD9]);
+    b
+}
+
+pub fn png(seed: u8) -> Vec<u8> {
+    let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+    b.extend(std::iter::repeat_n(seed, 100));
+    b
+}

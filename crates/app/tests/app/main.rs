@@ -1,0 +1,9 @@
+//! The app's functions on a real store holding a demo county (bangfu-demo), one module per screen.
+
+mod common;
+mod contact_income;
+mod lists;
+mod scale;
+mod session;
+mod sync_status;
+mod visit;

@@ -1,0 +1,288 @@
+// Fixtures of the mocked backend (component tests, screenshots): a cadre of 油山镇 with a few
+// households. Shapes are the generated bindings, so a change of a Rust DTO breaks this file at
+// type-check time.
+import type {
+  AlertItem,
+  AppError,
+  HouseholdDetail,
+  HouseholdRow,
+  Session,
+  SyncStatus,
+  Task,
+  TimelineEntry,
+} from '../bindings';
+
+export const TODAY = '2025-12-20';
+export const PIN = '246810';
+
+export const hid = (n: number) => `01930000-0000-7000-8000-0000000000${String(n).padStart(2, '0')}`;
+
+export const session = (over: Partial<Session> = {}): Session => ({
+  enrolled: true,
+  unlocked: true,
+  account: { username: 'zhangli', display_name: '张丽', role: 'cadre', person_id: '01930000-0000-7000-8000-00000000aaaa' },
+  server_url: 'https://bangfu.xinfeng.gov.cn',
+  device_id: '01930000-0000-7000-8000-00000000dddd',
+  pin_wait_s: null,
+  has_data: true,
+  today: TODAY,
+  ...over,
+});
+
+const names = ['刘德明', '陈桂英', '黄志强', '曾秀兰', '钟国华', '谢春梅', '赖建平', '郭玉珍', '廖长生', '邱美华', '温发财', '罗小燕'];
+
+export const households: HouseholdRow[] = names.map((head_name, i) => ({
+  id: hid(i + 1),
+  head_name,
+  village_name: i < 7 ? '上乐村' : '坪石村',
+  group: `${(i % 5) + 1}组`,
+  class: i % 3 === 0 ? 'monitored' : 'lifted',
+  kind: i % 3 === 0 ? (['unstable_lifted', 'marginal', 'sudden_hardship'] as const)[i % 3 === 0 ? (i / 3) % 3 : 0] : null,
+  risks: i % 3 === 0 ? (i === 0 ? ['illness', 'lack_of_labour'] : ['schooling']) : [],
+  last_visit_on: i === 4 ? null : `2025-${String(10 + (i % 3)).padStart(2, '0')}-${String(3 + i).padStart(2, '0')}`,
+  next_due_on: i % 4 === 1 ? '2025-09-30' : '2025-12-31',
+  next_due_overdue: i % 4 === 1,
+  unsynced: i === 2 ? 2 : 0,
+  has_draft: i === 0,
+}));
+
+const task = (over: Partial<Task> & Pick<Task, 'key' | 'rule' | 'kind' | 'status' | 'what' | 'by_when' | 'due_on'>): Task => ({
+  household_id: hid(1),
+  household_name: '刘德明',
+  village_name: '上乐村',
+  period: '2025-Q4',
+  opens_on: '2025-10-01',
+  days_left: 11,
+  owner_name: null,
+  mine: true,
+  ...over,
+});
+
+export const tasks: Task[] = [
+  task({
+    key: 'R3:2:2025-Q3',
+    rule: 'R3',
+    kind: 'visit',
+    status: 'overdue',
+    household_id: hid(2),
+    household_name: '陈桂英',
+    period: '2025-Q3',
+    due_on: '2025-09-30',
+    days_left: -81,
+    what: '上门走访脱贫户陈桂英户，核查“两不愁三保障”和饮水安全（2025年第三季度）',
+    by_when: '已逾期 81 天（应于9月30日前完成）',
+  }),
+  task({
+    key: 'R2:1:2025-Q4',
+    rule: 'R2',
+    kind: 'visit',
+    status: 'open',
+    due_on: '2025-12-31',
+    what: '上门走访监测对象刘德明户，核查“两不愁三保障”和饮水安全（2025年第四季度）',
+    by_when: '12月31日前完成（还剩 11 天）',
+  }),
+  task({
+    key: 'R7:6:2025-12-15',
+    rule: 'R7',
+    kind: 'replace_sign',
+    status: 'open',
+    household_id: hid(6),
+    household_name: '谢春梅',
+    period: '2025-12-15',
+    due_on: '2025-12-24',
+    days_left: 4,
+    what: '更换谢春梅户门口的联系牌（结对变更后 7 个工作日内）',
+    by_when: '12月24日前完成（还剩 4 天）',
+  }),
+  task({
+    key: 'D3:1:2025-Q4',
+    rule: 'D3',
+    kind: 'income',
+    status: 'upcoming',
+    opens_on: '2025-12-25',
+    due_on: '2026-01-05',
+    days_left: 16,
+    what: '采集刘德明户2025年第四季度收入（采集期 12月25日至2026年1月5日）',
+    by_when: '12月25日开始，2026年1月5日前完成',
+  }),
+  task({
+    key: 'D5:1:2025-Q4',
+    rule: 'D5',
+    kind: 'evaluation',
+    status: 'upcoming',
+    opens_on: '2025-12-25',
+    due_on: '2026-01-31',
+    days_left: 42,
+    what: '完成刘德明户2025年第四季度帮扶成效评估',
+    by_when: '12月25日开始，2026年1月31日前完成',
+  }),
+];
+
+export const alerts: AlertItem[] = [
+  {
+    key: 'D2:risk_found:4:2025-12-02:Water',
+    rule: 'D2',
+    kind: 'risk_found',
+    item: 'water',
+    household_id: hid(4),
+    household_name: '曾秀兰',
+    village_name: '上乐村',
+    raised_on: '2025-12-02',
+    what: '走访发现饮水安全有风险',
+    what_to_do: '已报告村和乡镇。请跟进帮助消除风险；下次走访时核实该项是否已有保障。',
+  },
+  {
+    key: 'D3:income_drop_quarter:7:2025-10-03',
+    rule: 'D3',
+    kind: 'income_drop_quarter',
+    item: null,
+    household_id: hid(7),
+    household_name: '赖建平',
+    village_name: '上乐村',
+    raised_on: '2025-10-03',
+    what: '2025年第三季度纯收入比上季度下降 42%',
+    what_to_do: '请核实下降原因（疾病、灾害、务工中断等），及时报告村和乡镇。',
+  },
+];
+
+const timeline: TimelineEntry[] = [
+  {
+    type: 'visit',
+    id: 'v1',
+    day: '2025-10-03',
+    at: '2025-10-03T10:20:00+08:00',
+    visitor_name: '张丽',
+    risks: [{ item: 'medical', note: '户主慢性病未办理慢病卡' }],
+    policy_talk: ['医疗保障（医保、大病保险、慢病、家庭医生）政策'],
+    tidy: true,
+    problems: '户主高血压，需长期服药',
+    measures: '协助申请慢病卡，联系家庭医生签约',
+    photos: 3,
+    signed: true,
+    corrected: false,
+  },
+  {
+    type: 'income',
+    id: 'i1',
+    day: '2025-09-27',
+    period: '2025-Q3',
+    net_fen: 612000,
+    net_per_capita_fen: 204000,
+    household_size: 3,
+    collector_name: '张丽',
+    corrected: false,
+  },
+  {
+    type: 'contact',
+    id: 'c1',
+    day: '2025-09-12',
+    at: '2025-09-12T19:05:00+08:00',
+    channel: 'phone',
+    person_name: '张丽',
+    note: '电话询问户主病情，提醒按时复诊',
+    corrected: false,
+  },
+  {
+    type: 'evaluation',
+    id: 'e1',
+    day: '2025-07-20',
+    period: '2025-Q2',
+    outcome: 'continue',
+    income_above_line: true,
+    guarantees_consolidated: true,
+    risk_eliminated: false,
+    note: '收入稳定，健康风险仍在',
+    corrected: false,
+  },
+  {
+    type: 'measure',
+    id: 'm1',
+    day: '2025-05-10',
+    kind: 'health',
+    status: 'in_progress',
+    description: '家庭医生签约服务，每月随访',
+  },
+];
+
+export function householdDetail(id: string): HouseholdDetail | null {
+  const row = households.find((h) => h.id === id);
+  if (!row) return null;
+  return {
+    profile: {
+      id,
+      head_name: row.head_name,
+      village_name: row.village_name,
+      township_name: '油山镇',
+      group: row.group,
+      address: `信丰县油山镇${row.village_name}${row.group}`,
+      phone: '138****6621',
+      class: row.class,
+      kind: row.kind,
+      class_history: [
+        { from: '2021-01-01', class: 'lifted', kind: null },
+        ...(row.class === 'monitored' ? [{ from: '2024-06-15', class: 'monitored' as const, kind: row.kind }] : []),
+      ],
+      risks: row.risks,
+    },
+    members: [
+      { id: 'm-a', name: row.head_name, relation: '户主', id_number_masked: '360722********0031', labour: 'weak', school_stage: 'not_in_school', medical_insurance: 'resident' },
+      { id: 'm-b', name: '王秀珍', relation: '配偶', id_number_masked: '360722********0046', labour: 'able', school_stage: 'not_in_school', medical_insurance: 'resident' },
+      { id: 'm-c', name: `${row.head_name.slice(0, 1)}子涵`, relation: '之子', id_number_masked: '360722********0015', labour: 'none', school_stage: 'junior_secondary', medical_insurance: 'resident' },
+    ],
+    pairings: [
+      { id: 'p1', cadre_name: '李建国', unit_name: '县教育局', start: '2021-03-01', end: '2024-02-29', end_reason: 'department_change', active: false },
+      { id: 'p2', cadre_name: '张丽', unit_name: '县人社局', start: '2024-03-01', end: null, end_reason: null, active: true },
+    ],
+    open_tasks: tasks.filter((t) => t.household_id === id),
+    timeline,
+    unsynced: row.unsynced,
+    draft_id: row.has_draft ? `draft-${id}` : null,
+  };
+}
+
+export const syncStatus = (over: Partial<SyncStatus> = {}): SyncStatus => ({
+  pending_ops: 5,
+  pending: [
+    { entity: 'contact', count: 1 },
+    { entity: 'income_record', count: 1 },
+    { entity: 'visit', count: 3 },
+  ],
+  photos_waiting: 7,
+  photos_waiting_bytes: 2_350_000,
+  last_sync: {
+    started_at: '2025-12-18T17:40:00+08:00',
+    finished_at: '2025-12-18T17:41:12+08:00',
+    ok: true,
+    pushed: 12,
+    pulled: 40,
+    rejected: [],
+    photos_uploaded: 9,
+    photos_failed: 0,
+    failure: null,
+  },
+  last_success_at: '2025-12-18T17:41:12+08:00',
+  rejected: [],
+  conflicts: 0,
+  server_url: 'https://bangfu.xinfeng.gov.cn',
+  ...over,
+});
+
+/** Errors as the Rust side answers them (the texts of bangfu-app's AppError). */
+export const errors = {
+  diskFull: (): AppError => ({
+    code: 'disk_full',
+    message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后再点保存；已保存的内容不会丢失。',
+    retry_after_s: null,
+    fields: [],
+  }),
+  badCredentials: (): AppError => ({ code: 'auth_bad_credentials', message: '账号或密码不正确。请核对后重新输入。', retry_after_s: null, fields: [] }),
+  forbidden: (): AppError => ({ code: 'device_revoked', message: '您的账号或这台手机没有使用权限。请联系乡镇或县里的管理员开通。', retry_after_s: null, fields: [] }),
+  offline: (): AppError => ({ code: 'offline', message: '无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] }),
+  noData: (): AppError => ({ code: 'no_data', message: '本机还没有您的帮扶数据。请连接网络后点“同步”下载。', retry_after_s: null, fields: [] }),
+  invalid: (fields: AppError['fields']): AppError => ({
+    code: 'invalid',
+    message: `有 ${fields.length} 处填写有误，未保存：${fields.slice(0, 3).map((f) => f.message).join('；')}`,
+    retry_after_s: null,
+    fields,
+  }),
+};

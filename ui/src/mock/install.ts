@@ -1,0 +1,372 @@
+// The mocked backend of the `mock` build: `mockIPC` from @tauri-apps/api/mocks answers every
+// command from the fixtures, with a little behaviour (drafts, PIN, validation) so that flows can
+// be driven end to end. A test sets `window.__BANGFU_MOCK__` (before the page loads) to choose
+// the situation, and reads `window.__BANGFU_CALLS__` to see what the UI sent.
+import { mockIPC } from '@tauri-apps/api/mocks';
+import type {
+  AppError,
+  ContactInput,
+  DraftRef,
+  EnrolRequest,
+  FieldError,
+  HouseholdQuery,
+  IncomeFormQuery,
+  IncomeInput,
+  IncomePreview,
+  Session,
+  SyncProgress,
+  SyncReport,
+  SyncStatus,
+  UnlockRequest,
+  VisitDraft,
+} from '../bindings';
+import * as data from './data';
+
+export interface MockScenario {
+  /** Session fields to start from (e.g. `{ enrolled: false }`, `{ unlocked: false }`). */
+  session?: Partial<Session>;
+  /** Commands that reject with the given error. */
+  fail?: Record<string, AppError>;
+  /** `sync_now` ends with this failure code (`offline`, `unauthorized`, …). */
+  syncFailure?: string;
+  /** `sync_status` answers with these fields. */
+  syncStatus?: Partial<SyncStatus>;
+  /** No tasks, no alerts. */
+  noTasks?: boolean;
+  /** The income form's window state. */
+  incomeWindow?: 'upcoming' | 'open' | 'overdue' | 'collected';
+}
+
+declare global {
+  interface Window {
+    __BANGFU_MOCK__?: MockScenario;
+    __BANGFU_CALLS__?: { cmd: string; args: unknown }[];
+  }
+}
+
+const SYNC_FAILURES: Record<string, [string, string]> = {
+  offline: ['连不上服务器（没有网络或信号太弱）。', '到有信号或 Wi-Fi 的地方后点“重试”。'],
+  unauthorized: [
+    '登录已失效（账号或这台手机的授权已过期或被收回）。',
+    '到“我的”里退出后，联网用账号和密码重新登录。',
+  ],
+  forbidden: ['服务器拒绝：您的账号没有同步这些数据的权限。', '请联系乡镇或县里的管理员核对您的账号和结对关系。'],
+  disk_full: ['手机存储空间不足，收到的数据无法保存。', '删除一些不用的照片、视频或应用，腾出空间后点“重试”。'],
+};
+
+function field(field: string, code: string, message: string): FieldError {
+  return { field, code, message };
+}
+
+function hex(n: number): string {
+  let s = '';
+  let x = n;
+  for (let i = 0; i < 64; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    s += (x % 16).toString(16);
+  }
+  return s;
+}
+
+export function installMock() {
+  const scenario: MockScenario = window.__BANGFU_MOCK__ ?? {};
+  const calls: { cmd: string; args: unknown }[] = [];
+  window.__BANGFU_CALLS__ = calls;
+  let session = data.session(scenario.session);
+  let wrongPins = 0;
+  const drafts = new Map<string, VisitDraft>();
+  const photos = new Map<string, Uint8Array>();
+  let photoSeed = 1;
+  let status = data.syncStatus(scenario.syncStatus);
+
+  const fail = (e: AppError) => Promise.reject(e);
+
+  function newDraft(householdId: string): VisitDraft {
+    return {
+      id: `draft-${householdId}`,
+      household_id: householdId,
+      started_at: `${data.TODAY}T09:00:00+08:00`,
+      updated_at: `${data.TODAY}T09:00:00+08:00`,
+      step: 0,
+      present: [],
+      checks: {
+        education: { status: null, note: '' },
+        medical: { status: null, note: '' },
+        housing: { status: null, note: '' },
+        water: { status: null, note: '' },
+      },
+      policy_talk: [],
+      tidiness: null,
+      problems: '',
+      measures: '',
+      photos: [],
+      signature: null,
+      place: null,
+    };
+  }
+
+  function preview(req: IncomeInput): IncomePreview {
+    const sum = (c: string) => req.items.filter((i) => i.category === c).reduce((a, i) => a + i.amount_fen, 0);
+    const errors: FieldError[] = [];
+    req.items.forEach((item, i) => {
+      if (item.amount_fen < 0) {
+        const label = { wage: '工资性收入', business: '生产经营性收入', transfer: '转移性收入', property: '财产性收入' }[item.category];
+        errors.push(field(`items[${i}].amount_fen`, 'negative_money', `${label}不能为负数。请填写不带负号的金额（生产经营性支出请填在相应栏目）。`));
+      }
+    });
+    if (req.business_cost_fen < 0) {
+      errors.push(field('business_cost_fen', 'negative_money', '生产经营性支出不能为负数。请填写不带负号的金额（生产经营性支出请填在相应栏目）。'));
+    }
+    if (req.household_size === 0) {
+      errors.push(field('household_size', 'household_size_zero', '家庭人口数为0，无法计算人均纯收入。请填写计入家庭的人口数（至少1人）。'));
+    }
+    const wage = sum('wage');
+    const business = sum('business');
+    const transfer = sum('transfer');
+    const property = sum('property');
+    const net = wage + business + transfer + property - req.business_cost_fen;
+    const perCapita = req.household_size > 0 ? Math.trunc(net / req.household_size) : 0;
+    const warnings = [];
+    if (!errors.length && net > 0 && perCapita * 4 < 750000) {
+      warnings.push({
+        code: 'income_below_line',
+        message: `2025年第四季度人均纯收入（按年折算）${((perCapita * 4) / 100).toFixed(0)} 元，低于监测范围 7500 元`,
+        what_to_do: '请核实收入，按“缺什么补什么”调整帮扶措施，并报告村和乡镇。',
+      });
+    }
+    if (!errors.length && net < 300000) {
+      warnings.push({
+        code: 'income_drop_quarter',
+        message: `2025年第四季度纯收入比上季度下降 ${Math.ceil(((612000 - net) * 100) / 612000)}%`,
+        what_to_do: '请核实下降原因（疾病、灾害、务工中断等），及时报告村和乡镇。',
+      });
+    }
+    return {
+      wage_fen: wage,
+      business_fen: business,
+      transfer_fen: transfer,
+      property_fen: property,
+      net_fen: net,
+      net_per_capita_fen: perCapita,
+      line_yuan: 7500,
+      warnings,
+      errors,
+    };
+  }
+
+  async function syncNow(args: { onProgress?: { id: number } }): Promise<SyncReport> {
+    const channel = args.onProgress;
+    let index = 0;
+    const send = (p: SyncProgress) =>
+      channel &&
+      (window as unknown as { __TAURI_INTERNALS__: { runCallback(id: number, data: unknown): void } }).__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, message: p });
+    const pause = () => new Promise((r) => setTimeout(r, 120));
+    const started = `${data.TODAY}T10:00:00+08:00`;
+    if (scenario.syncFailure) {
+      send({ phase: 'push', done: 0, total: 5 });
+      await pause();
+      const [message, todo] = SYNC_FAILURES[scenario.syncFailure] ?? ['同步出错，没有完成。', '请截图发给县里的系统管理员。'];
+      const report: SyncReport = {
+        started_at: started,
+        finished_at: `${data.TODAY}T10:00:08+08:00`,
+        ok: false,
+        pushed: 0,
+        pulled: 0,
+        rejected: [],
+        photos_uploaded: 0,
+        photos_failed: 0,
+        failure: {
+          code: scenario.syncFailure,
+          message_zh: `${message}已录入的数据都保存在手机上，不会丢失。`,
+          what_to_do: todo,
+          retryable: scenario.syncFailure === 'offline',
+        },
+      };
+      status = { ...status, last_sync: report };
+      return report;
+    }
+    for (let i = 1; i <= 5; i++) {
+      send({ phase: 'push', done: i, total: 5 });
+      await pause();
+    }
+    send({ phase: 'pull', done: 40, total: null });
+    await pause();
+    send({ phase: 'photos', done: 7, total: 7 });
+    await pause();
+    const report: SyncReport = {
+      started_at: started,
+      finished_at: `${data.TODAY}T10:00:09+08:00`,
+      ok: true,
+      pushed: 5,
+      pulled: 40,
+      rejected: [],
+      photos_uploaded: 7,
+      photos_failed: 0,
+      failure: null,
+    };
+    status = { ...status, pending_ops: 0, pending: [], photos_waiting: 0, photos_waiting_bytes: 0, last_sync: report, last_success_at: report.finished_at };
+    return report;
+  }
+
+  mockIPC(async (cmd, raw) => {
+    const args = (raw ?? {}) as Record<string, unknown>;
+    calls.push({ cmd, args: raw instanceof Uint8Array ? { bytes: raw.length } : JSON.parse(JSON.stringify(args)) });
+    const planned = scenario.fail?.[cmd];
+    if (planned) return fail(planned);
+    const req = args.req as never;
+    switch (cmd) {
+      case 'session':
+        return session;
+      case 'enrol': {
+        const r = req as EnrolRequest;
+        const fields: FieldError[] = [];
+        if (!/^https?:\/\/[^/\s?#]+/.test(r.server_url.trim())) {
+          fields.push(field('server_url', 'bad_server_url', '服务器地址不正确。请填写以 http:// 或 https:// 开头的完整地址，例如 https://bangfu.example.gov.cn。'));
+        }
+        if (!r.username.trim()) fields.push(field('username', 'required', '请填写账号。'));
+        if (!r.password) fields.push(field('password', 'required', '请填写密码。'));
+        if (!/^\d{6}$/.test(r.pin)) fields.push(field('pin', 'pin_format', 'PIN 码须为 6 位数字。请重新输入。'));
+        if (fields.length) return fail(data.errors.invalid(fields));
+        if (r.password !== 'right') return fail(data.errors.badCredentials());
+        session = data.session({ has_data: true });
+        return session;
+      }
+      case 'unlock': {
+        const r = req as UnlockRequest;
+        if (r.pin === data.PIN && wrongPins < 5) {
+          wrongPins = 0;
+          session = { ...session, unlocked: true };
+          return session;
+        }
+        wrongPins += 1;
+        if (wrongPins >= 5) {
+          return fail({ code: 'pin_locked', message: 'PIN 码输错次数太多，请 30 秒 后再试。忘记 PIN 码时，请联网用账号和密码重新登录。', retry_after_s: 30, fields: [] });
+        }
+        return fail({ code: 'pin_wrong', message: `PIN 码不正确，请重新输入。再错 ${5 - wrongPins} 次需要等待一段时间才能再试。`, retry_after_s: null, fields: [] });
+      }
+      case 'lock':
+        session = { ...session, unlocked: false };
+        return session;
+      case 'set_pin':
+        return session;
+      case 'my_tasks':
+        return {
+          as_of: data.TODAY,
+          tasks: scenario.noTasks ? [] : data.tasks,
+          alerts: scenario.noTasks ? [] : data.alerts,
+          overdue: scenario.noTasks ? 0 : data.tasks.filter((t) => t.status === 'overdue').length,
+          open: scenario.noTasks ? 0 : data.tasks.filter((t) => t.status === 'open').length,
+          upcoming: scenario.noTasks ? 0 : data.tasks.filter((t) => t.status === 'upcoming').length,
+          calendar_uncovered: false,
+        };
+      case 'my_households': {
+        const q = req as HouseholdQuery;
+        const s = q.search?.trim() ?? '';
+        const all = data.households.filter((h) => !s || h.head_name.includes(s) || h.village_name.includes(s) || (h.group ?? '').includes(s));
+        const size = q.page_size || 20;
+        return { total: all.length, page: q.page, page_size: size, items: all.slice(q.page * size, (q.page + 1) * size) };
+      }
+      case 'household_page': {
+        const page = data.householdDetail((req as { household_id: string }).household_id);
+        return page ?? fail({ code: 'not_found', message: '找不到这条记录，可能已被删除或还没有同步到本机。请先同步后再试。', retry_after_s: null, fields: [] });
+      }
+      case 'draft_new': {
+        const id = (req as { household_id: string }).household_id;
+        const d = drafts.get(id) ?? newDraft(id);
+        drafts.set(id, d);
+        return d;
+      }
+      case 'draft_get':
+        return drafts.get((req as { household_id: string }).household_id) ?? null;
+      case 'draft_save': {
+        const d = req as VisitDraft;
+        const stored = drafts.get(d.household_id);
+        const saved = { ...d, photos: stored?.photos ?? [], signature: stored?.signature ?? null, updated_at: `${data.TODAY}T09:05:00+08:00` };
+        drafts.set(d.household_id, saved);
+        return saved;
+      }
+      case 'draft_discard': {
+        for (const [k, d] of drafts) if (d.id === (req as DraftRef).draft_id) drafts.delete(k);
+        return null;
+      }
+      case 'add_photo':
+      case 'set_signature': {
+        const bytes = raw as Uint8Array;
+        const d = [...drafts.values()][0];
+        const sha = hex(photoSeed++);
+        photos.set(sha, bytes);
+        const ref = { sha256: sha, bytes: bytes.length };
+        if (cmd === 'add_photo') d.photos = [...d.photos, ref];
+        else d.signature = ref;
+        return d;
+      }
+      case 'remove_photo': {
+        const r = req as { draft_id: string; sha256: string };
+        const d = [...drafts.values()].find((x) => x.id === r.draft_id)!;
+        d.photos = d.photos.filter((p) => p.sha256 !== r.sha256);
+        return d;
+      }
+      case 'photo_bytes':
+        return photos.get((req as { sha256: string }).sha256)?.buffer ?? new ArrayBuffer(0);
+      case 'draft_finish': {
+        const d = [...drafts.values()].find((x) => x.id === (req as DraftRef).draft_id)!;
+        const names = { education: '义务教育', medical: '基本医疗', housing: '住房安全', water: '饮水安全' } as const;
+        const fields: FieldError[] = [];
+        for (const item of ['education', 'medical', 'housing', 'water'] as const) {
+          const c = d.checks[item];
+          if (!c.status) fields.push(field(`checks.${item}.status`, 'check_unanswered', `${names[item]}还没有核查。请选择“有保障”或“有风险”。`));
+          else if (c.status === 'risk' && !c.note.trim()) {
+            fields.push(field(`checks.${item}.note`, 'risk_needs_note', `${names[item]}标记为“有风险”，但未填写情况说明。请写明发现的问题，以便乡村及时处置。`));
+          }
+        }
+        if (fields.length) return fail(data.errors.invalid(fields));
+        drafts.delete(d.household_id);
+        const risk_items = (['education', 'medical', 'housing', 'water'] as const).filter((i) => d.checks[i].status === 'risk');
+        return { visit_id: d.id, household_id: d.household_id, risk_items, photos_queued: d.photos.length + (d.signature ? 1 : 0) };
+      }
+      case 'record_contact': {
+        const r = req as ContactInput;
+        if (r.at && r.at > '2026') {
+          return fail(data.errors.invalid([field('at', 'in_future', '联系时间晚于现在。请选择已经发生的联系时间。')]));
+        }
+        return { id: 'contact-1', at: r.at ?? `${data.TODAY}T09:30:00+08:00` };
+      }
+      case 'income_form': {
+        const q = req as IncomeFormQuery;
+        const row = data.households.find((h) => h.id === q.household_id);
+        const state = scenario.incomeWindow ?? 'open';
+        return {
+          household_id: q.household_id,
+          head_name: row?.head_name ?? '',
+          quarter: q.quarter ?? '2025-Q4',
+          window_opens: '2025-12-25',
+          window_closes: '2026-01-05',
+          window_state: state,
+          collected: null,
+          previous: { id: 'i1', quarter: '2025-Q3', collected_on: '2025-09-27', household_size: 3, items: [], business_cost_fen: 0, insurance_payout_fen: 0, out_of_pocket_fen: 0, rigid_expense_fen: 0, net_fen: 612000, net_per_capita_fen: 204000 },
+          household_size: 3,
+          line_yuan: 7500,
+          categories: [
+            { category: 'wage', items: ['外出务工收入', '本地务工收入', '公益性岗位工资', '零工收入'] },
+            { category: 'business', items: ['种植业收入', '养殖业收入', '林业收入', '个体经营收入'] },
+            { category: 'transfer', items: ['低保金', '特困供养金', '养老金', '生态补偿金', '政策性补贴', '赡养费及亲友资助'] },
+            { category: 'property', items: ['存款利息', '租金（含土地流转）', '分红（含集体资产、光伏收益）'] },
+          ],
+        };
+      }
+      case 'income_preview':
+        return preview(req as IncomeInput);
+      case 'income_save': {
+        const p = preview(req as IncomeInput);
+        if (p.errors.length) return fail(data.errors.invalid(p.errors));
+        return { id: 'income-1', preview: p };
+      }
+      case 'sync_status':
+        return status;
+      case 'sync_now':
+        return syncNow(args as { onProgress?: { id: number } });
+      default:
+        return fail({ code: 'internal', message: `未知命令 ${cmd}`, retry_after_s: null, fields: [] });
+    }
+  });
+}
