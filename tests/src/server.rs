@@ -84,14 +84,26 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server on `db` at `127.0.0.1:0` and waits for its `listening on ADDR` line.
     pub fn start(db: &Path) -> ServerProcess {
+        ServerProcess::spawn(db, "error", Stdio::inherit())
+    }
+
+    /// Like [`ServerProcess::start`], with `RUST_LOG=<filter>` (e.g. `debug`, `trace`) and the
+    /// server's standard error (its log) written to the file `log` (created or truncated).
+    pub fn start_logging_to(db: &Path, filter: &str, log: &Path) -> ServerProcess {
+        let file = std::fs::File::create(log)
+            .unwrap_or_else(|e| panic!("cannot create the log file {}: {e}", log.display()));
+        ServerProcess::spawn(db, filter, Stdio::from(file))
+    }
+
+    fn spawn(db: &Path, filter: &str, stderr: Stdio) -> ServerProcess {
         let mut child = Command::new(server_binary())
             .args(["serve", "--db"])
             .arg(db)
             .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "error")
+            .env("RUST_LOG", filter)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn bangfu-server");
         let stdout = child.stdout.take().expect("stdout");

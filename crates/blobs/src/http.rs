@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -126,6 +127,14 @@ impl IntoResponse for PhotoApiError {
     }
 }
 
+/// The hash in the path; a path that is not even UTF-8 is a bad hash too (JSON answer).
+fn parse_path_sha(path: Result<Path<String>, PathRejection>) -> Result<Sha256Hex, PhotoApiError> {
+    match path {
+        Ok(Path(sha)) => parse_sha(&sha),
+        Err(_) => Err(UploadError::BadHash.into()),
+    }
+}
+
 fn parse_sha(text: &str) -> Result<Sha256Hex, PhotoApiError> {
     Sha256Hex::parse(text).map_err(|_| UploadError::BadHash.into())
 }
@@ -162,6 +171,18 @@ async fn have(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             codes::UNSUPPORTED_MEDIA_TYPE,
             "请求须为JSON（Content-Type: application/json）。请更新应用后重试。",
+        ));
+    }
+    // The list is small: it is sent plain. A compressed (or mislabelled) body is refused, not
+    // read as if it were plain.
+    if headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"))
+    {
+        return Err(PhotoApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            codes::UNSUPPORTED_MEDIA_TYPE,
+            "照片查询请求不能压缩（去掉 Content-Encoding）。请更新应用后重试。",
         ));
     }
     let too_many = || {
@@ -207,9 +228,9 @@ async fn have(
 
 async fn head_photo(
     State(service): State<Arc<UploadService>>,
-    Path(sha): Path<String>,
+    sha: Result<Path<String>, PathRejection>,
 ) -> Result<Response, PhotoApiError> {
-    let sha = parse_sha(&sha)?;
+    let sha = parse_path_sha(sha)?;
     Ok(match service.status(&sha).await? {
         PhotoStatus::Stored { size } => {
             (StatusCode::OK, [(header::CONTENT_LENGTH, size)]).into_response()
@@ -220,9 +241,9 @@ async fn head_photo(
 
 async fn get_photo(
     State(service): State<Arc<UploadService>>,
-    Path(sha): Path<String>,
+    sha: Result<Path<String>, PathRejection>,
 ) -> Result<Response, PhotoApiError> {
-    let sha = parse_sha(&sha)?;
+    let sha = parse_path_sha(sha)?;
     let Some((bytes, format)) = service.get(&sha).await? else {
         return Err(PhotoApiError::new(
             StatusCode::NOT_FOUND,
@@ -276,11 +297,11 @@ fn parse_content_range(headers: &HeaderMap) -> Result<(u64, u64, u64), UploadErr
 
 async fn put_chunk(
     State(service): State<Arc<UploadService>>,
-    Path(sha): Path<String>,
+    sha: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, PhotoApiError> {
-    let sha = parse_sha(&sha)?;
+    let sha = parse_path_sha(sha)?;
     let (start, end, total) = parse_content_range(&headers)?;
     let config = service.config();
     // Refuse before reading a byte of the body.

@@ -93,19 +93,35 @@ pub(super) async fn small_json<T: serde::de::DeserializeOwned>(
     let raw = body::read(request, SMALL_BODY).await?;
     let bytes = body::decode(raw, encoding, SMALL_BODY)?;
     let de = &mut serde_json::Deserializer::from_slice(&bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
             ApiError::bad_request("malformed_json", format!("the body is not JSON: {inner}"))
         } else {
+            // serde's message may quote the value sent (a password, say): name the field only,
+            // unless it is an unknown or missing field, whose message holds only names.
+            let text = inner.to_string();
+            let what = if text.starts_with("unknown field") || text.starts_with("missing field") {
+                text
+            } else {
+                "wrong type or value (see GET /openapi.json)".to_owned()
+            };
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_message",
-                format!("{path}: {inner}"),
+                format!("{path}: {what}"),
             )
         }
-    })
+    })?;
+    // Trailing data (a second value, garbage) is malformed, as for a push.
+    de.end().map_err(|_| {
+        ApiError::bad_request(
+            "malformed_json",
+            "the body has something after the JSON value: send one JSON object",
+        )
+    })?;
+    Ok(value)
 }
 
 /// `POST /v1/auth/signin`.

@@ -91,14 +91,14 @@ pub fn router_with_photos(
     photos: Arc<bangfu_blobs::upload::UploadService>,
 ) -> Router {
     let state = AppState {
-        storage: storage.clone(),
-        pushes: Arc::new(Semaphore::new(1)),
-        config: Arc::new(config.clone()),
+        storage,
+        pushes: Arc::new(Semaphore::new(config.max_concurrent_pushes.max(1))),
+        config: Arc::new(config),
     };
     let photo_routes = bangfu_blobs::http::router(photos).route_layer(
-        axum::middleware::from_fn_with_state(state, auth::require_device),
+        axum::middleware::from_fn_with_state(state.clone(), auth::require_device),
     );
-    router(storage, config).merge(photo_routes)
+    layered(routes(state).merge(photo_routes))
 }
 
 /// The server's routes over `storage`.
@@ -108,6 +108,11 @@ pub fn router(storage: Arc<dyn ServerStorage>, config: ServerConfig) -> Router {
         pushes: Arc::new(Semaphore::new(config.max_concurrent_pushes.max(1))),
         config: Arc::new(config),
     };
+    layered(routes(state))
+}
+
+/// The sync, account and administration routes (no layers yet).
+fn routes(state: AppState) -> Router {
     Router::new()
         .route("/v1/push", post(handlers::push))
         .route("/v1/pull", get(handlers::pull))
@@ -138,6 +143,13 @@ pub fn router(storage: Arc<dyn ServerStorage>, config: ServerConfig) -> Router {
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)
+}
+
+/// Compression, panics answered as 500, request tracing: around every route (photos included).
+fn layered(routes: Router) -> Router {
+    routes
+        // A wrong method answers JSON on every path, merged ones included.
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         // Fastest levels: gzip at level 1 compresses ~2.5× faster than at 6 for ~10 % larger
         // answers, which keeps a pull of 10,000 operations well under the push rate.
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
