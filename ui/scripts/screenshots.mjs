@@ -150,7 +150,7 @@ for (const shot of shots) {
   if (shot.act) await shot.act(page);
   await settle(page);
   const file = resolve(out, `${shot.name}.png`);
-  await page.screenshot({ path: file });
+  await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });
   console.log(`wrote ${file}`);
   await context.close();
 }

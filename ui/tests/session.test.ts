@@ -46,10 +46,10 @@ describe('登录 (enrol)', () => {
 
     const refused = await open('/enrol', {
       session: { enrolled: false, unlocked: false },
-      fail: { enrol: { code: 'device_revoked', message: '您的账号或这台手机没有使用权限。请联系乡镇或县里的管理员开通。', retry_after_s: null, fields: [] } },
+      fail: { enrol: { code: 'auth_device_revoked', message: '这台手机已被管理员停用。请联系管理员后重新登录。', retry_after_s: null, fields: [] } },
     });
     await fillEnrol(refused, 'https://bangfu.xinfeng.gov.cn', 'zhangli', 'right');
-    await refused.getByText('请联系乡镇或县里的管理员开通').waitFor();
+    await refused.locator('[data-test=error][data-code=auth_device_revoked]').getByText('已被管理员停用').waitFor();
   });
 
   test('offline: says to check the network', async () => {

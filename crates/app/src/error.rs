@@ -210,6 +210,12 @@ impl AppError {
                 "登录尝试太频繁，服务器要求稍等。请 {} 后再试。",
                 wait_zh(*retry_after_s)
             ),
+            AppError::ServerRefused { code, .. } if code == "auth_disabled" => {
+                "该账号已停用。请联系县里的管理员。".into()
+            }
+            AppError::ServerRefused { code, .. } if code == "auth_device_revoked" => {
+                "这台手机已被管理员停用。请联系管理员后重新登录。".into()
+            }
             AppError::ServerRefused { status, code } => match *status {
                 401 => "登录已失效，请重新用账号和密码登录。".into(),
                 403 => "您的账号或这台手机没有使用权限。请联系乡镇或县里的管理员开通。".into(),

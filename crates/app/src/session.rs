@@ -231,6 +231,20 @@ impl App {
                 message: "请填写账号。".into(),
             });
         }
+        if req.username.trim().chars().count() > 64 {
+            fields.push(FieldError {
+                field: "username".into(),
+                code: "too_long".into(),
+                message: "账号太长（最多 64 个字符）。请核对后重新输入。".into(),
+            });
+        }
+        if req.password.len() > 256 {
+            fields.push(FieldError {
+                field: "password".into(),
+                code: "too_long".into(),
+                message: "密码太长。请核对后重新输入。".into(),
+            });
+        }
         if req.password.is_empty() {
             fields.push(FieldError {
                 field: "password".into(),
@@ -251,7 +265,10 @@ impl App {
         let device_name = req
             .device_name
             .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| format!("帮扶 App（{}）", std::env::consts::OS));
+            .unwrap_or_else(|| format!("帮扶 App（{}）", std::env::consts::OS))
+            .chars()
+            .take(64)
+            .collect::<String>();
         let body = serde_json::json!({
             "username": req.username.trim(),
             "password": req.password,

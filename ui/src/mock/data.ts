@@ -39,7 +39,7 @@ export const households: HouseholdRow[] = names.map((head_name, i) => ({
   class: i % 3 === 0 ? 'monitored' : 'lifted',
   kind: i % 3 === 0 ? (['unstable_lifted', 'marginal', 'sudden_hardship'] as const)[i % 3 === 0 ? (i / 3) % 3 : 0] : null,
   risks: i % 3 === 0 ? (i === 0 ? ['illness', 'lack_of_labour'] : ['schooling']) : [],
-  last_visit_on: i === 4 ? null : `2025-${String(10 + (i % 3)).padStart(2, '0')}-${String(3 + i).padStart(2, '0')}`,
+  last_visit_on: i === 4 ? null : i % 4 === 1 ? `2025-06-${String(10 + i).padStart(2, '0')}` : `2025-${String(10 + (i % 3)).padStart(2, '0')}-${String(3 + i).padStart(2, '0')}`,
   next_due_on: i % 4 === 1 ? '2025-09-30' : '2025-12-31',
   next_due_overdue: i % 4 === 1,
   unsynced: i === 2 ? 2 : 0,
@@ -276,7 +276,7 @@ export const errors = {
     fields: [],
   }),
   badCredentials: (): AppError => ({ code: 'auth_bad_credentials', message: '账号或密码不正确。请核对后重新输入。', retry_after_s: null, fields: [] }),
-  forbidden: (): AppError => ({ code: 'device_revoked', message: '您的账号或这台手机没有使用权限。请联系乡镇或县里的管理员开通。', retry_after_s: null, fields: [] }),
+  forbidden: (): AppError => ({ code: 'auth_device_revoked', message: '这台手机已被管理员停用。请联系管理员后重新登录。', retry_after_s: null, fields: [] }),
   offline: (): AppError => ({ code: 'offline', message: '无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] }),
   noData: (): AppError => ({ code: 'no_data', message: '本机还没有您的帮扶数据。请连接网络后点“同步”下载。', retry_after_s: null, fields: [] }),
   invalid: (fields: AppError['fields']): AppError => ({

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::routing::post;
 use bangfu_app::session::{EnrolRequest, SetPinRequest, UnlockRequest};
 use bangfu_app::{App, AppError, ManualClock};
@@ -24,28 +25,37 @@ async fn fake_server(device_id: Option<uuid::Uuid>) -> String {
                     let device = device_id
                         .map(|d| d.to_string())
                         .unwrap_or_else(|| body["device_id"].as_str().unwrap_or_default().to_owned());
+                    // The server's account has more fields than the app reads.
                     (
                         StatusCode::OK,
                         Json(json!({
                             "device_token": "tok-123",
                             "device_id": device,
-                            "account": {"username": "zhang", "display_name": "张三",
-                                        "role": "cadre", "person_id": person}
+                            "account": {"id": 7, "username": "zhang", "display_name": "张三",
+                                        "role": "cadre", "person_id": person, "unit_id": null,
+                                        "area_path": null, "disabled": false,
+                                        "created_at_ms": 1_700_000_000_000u64}
                         })),
                     )
+                        .into_response()
                 }
+                // As the real server: the wait in the Retry-After header.
                 ("busy", _) => (
                     StatusCode::TOO_MANY_REQUESTS,
-                    Json(json!({"code": "auth_slow_down", "message": "slow down", "retry_after_s": 42})),
-                ),
+                    [(axum::http::header::RETRY_AFTER, "42")],
+                    Json(json!({"code": "auth_slow_down", "message": "密码错误次数过多，请 42 秒后再试"})),
+                )
+                    .into_response(),
                 ("revoked", _) => (
                     StatusCode::FORBIDDEN,
-                    Json(json!({"code": "device_revoked", "message": "revoked"})),
-                ),
+                    Json(json!({"code": "auth_device_revoked", "message": "本机已被管理员停用"})),
+                )
+                    .into_response(),
                 _ => (
                     StatusCode::UNAUTHORIZED,
-                    Json(json!({"code": "auth_bad_credentials", "message": "bad"})),
-                ),
+                    Json(json!({"code": "auth_bad_credentials", "message": "账号或密码不对"})),
+                )
+                    .into_response(),
             }
         }),
     );
@@ -159,8 +169,8 @@ async fn enrol_errors_say_what_to_do() {
         .enrol(request(&server, "revoked", "x"))
         .await
         .expect_err("refused");
-    assert_eq!(e.code(), "device_revoked");
-    assert!(e.message_zh().contains("管理员"));
+    assert_eq!(e.code(), "auth_device_revoked");
+    assert!(e.message_zh().contains("已被管理员停用"));
 
     // Nothing listens on port 9 of loopback: offline.
     let e = app
@@ -318,4 +328,17 @@ fn the_pin_can_be_changed_with_the_current_one() {
             })
             .is_ok()
     );
+}
+
+/// The shell runs `enrol` as an async Tauri command: its future must be `Send`, and the app
+/// must move between threads (behind the shell's mutex).
+#[test]
+fn enrol_future_is_send_and_the_app_moves_between_threads() {
+    fn send<T: Send>(_: &T) {}
+    let (_dir, _clock, mut app) = fresh_app();
+    let fut = app.enrol(request("http://127.0.0.1:9", "zhang", "right"));
+    send(&fut);
+    drop(fut);
+    let app = std::thread::spawn(move || app).join().expect("thread");
+    assert!(!app.session().expect("session").enrolled);
 }
