@@ -187,3 +187,25 @@ pub fn audit(db: &Path, limit: u32) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// `bangfu-server reference --db FILE --dataset FILE`: the county's settings and monitoring lines
+/// from a dataset JSON file (as `bangfu export` writes it), handed to every device at sync.
+pub fn reference(db: &Path, dataset: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(dataset)
+        .with_context(|| format!("cannot read {}", dataset.display()))?;
+    let ds = bangfu_core::dataset_from_json(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a dataset file: {e}", dataset.display()))?;
+    let r = bangfu_core::sync::wire::Reference {
+        settings: ds.settings,
+        monitoring_lines: ds.monitoring_lines,
+    };
+    crate::http::admin::check_reference(&r).map_err(|why| anyhow::anyhow!("{why}"))?;
+    let storage = open(db)?;
+    storage.set_reference(&r, "cli", now_ms())?;
+    println!(
+        "reference set: tracking from {}, {} monitoring lines",
+        r.settings.tracking_start,
+        r.monitoring_lines.len()
+    );
+    Ok(())
+}

@@ -62,6 +62,14 @@ pub fn seed(db: &Path, households: usize) -> anyhow::Result<()> {
         rejected += push(&storage, device, chunk)?;
     }
     println!("demo county: {total} records ({rejected} refused)");
+    storage.set_reference(
+        &bangfu_core::sync::wire::Reference {
+            settings: ds.settings.clone(),
+            monitoring_lines: ds.monitoring_lines.clone(),
+        },
+        "demo",
+        now,
+    )?;
 
     // One account per role, anchored in the demo data.
     let paths = ScopePaths::new(&ds);

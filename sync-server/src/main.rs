@@ -67,6 +67,14 @@ enum Command {
         #[arg(long, default_value_t = 2_000)]
         households: usize,
     },
+    /// Set the county's settings and monitoring lines from a dataset JSON file.
+    Reference {
+        #[arg(long)]
+        db: PathBuf,
+        /// A dataset file (`bangfu export` writes one); only its settings and lines are used.
+        #[arg(long)]
+        dataset: PathBuf,
+    },
     /// The audit log, newest first.
     Audit {
         #[arg(long)]
@@ -95,6 +103,7 @@ fn main() -> anyhow::Result<()> {
         Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
+        Command::Reference { db, dataset } => admin_cli::reference(&db, &dataset),
         Command::Demo { db, households } => bangfu_server::demo_seed::seed(&db, households),
     }
 }

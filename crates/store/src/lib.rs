@@ -129,6 +129,19 @@ impl Store {
         read::load_dataset(&self.conn)
     }
 
+    /// Replaces the settings and the monitoring lines and keeps every record, in one
+    /// transaction: the county's reference data as the sync server hands it to a device
+    /// (`GET /v1/reference`). Nothing is changed if any line is refused.
+    pub fn set_reference(
+        &mut self,
+        settings: &Settings,
+        lines: &[bangfu_core::MonitoringLine],
+    ) -> Result<(), StoreError> {
+        write_transaction(&self.conn, |conn| {
+            write::replace_reference(conn, settings, lines)
+        })
+    }
+
     /// The dataset settings, if a dataset was saved.
     pub fn settings(&self) -> Result<Option<Settings>, StoreError> {
         Ok(read::settings(&self.conn)?.map(|(_, _, s)| s))

@@ -42,18 +42,36 @@ fn insert_all_with_children<T>(
     Ok(())
 }
 
-/// Deletes everything and writes `ds` (inside the caller's transaction).
-pub(crate) fn replace_dataset(conn: &Connection, ds: &Dataset) -> Result<()> {
-    for table in ALL_TABLES.iter().rev() {
-        conn.execute(&format!("DELETE FROM {}", table.name), [])?;
-    }
-    let s = &ds.settings;
+/// Replaces the settings and the monitoring lines, keeping every record (inside the caller's
+/// transaction): the county's reference data as a sync server hands it to a device.
+pub(crate) fn replace_reference(
+    conn: &Connection,
+    settings: &bangfu_core::Settings,
+    lines: &[bangfu_core::MonitoringLine],
+) -> Result<()> {
+    conn.execute("DELETE FROM settings", [])?;
+    conn.execute("DELETE FROM monitoring_lines", [])?;
+    write_settings(
+        conn,
+        bangfu_core::DATASET_FORMAT,
+        bangfu_core::DATASET_VERSION,
+        settings,
+    )?;
+    insert_all(conn, &schema::MONITORING_LINES, lines, put_monitoring_line)
+}
+
+fn write_settings(
+    conn: &Connection,
+    format: &str,
+    version: u32,
+    s: &bangfu_core::Settings,
+) -> Result<()> {
     conn.execute(
         &schema::SETTINGS.insert_sql(),
         params![
             1,
-            ds.format,
-            ds.version,
+            format,
+            version,
             date_text(s.tracking_start),
             s.income_drop_percent,
             s.rigid_expense_jump_percent,
@@ -63,6 +81,15 @@ pub(crate) fn replace_dataset(conn: &Connection, ds: &Dataset) -> Result<()> {
         ],
     )
     .map_err(|e| write_error(e, "settings", None))?;
+    Ok(())
+}
+
+/// Deletes everything and writes `ds` (inside the caller's transaction).
+pub(crate) fn replace_dataset(conn: &Connection, ds: &Dataset) -> Result<()> {
+    for table in ALL_TABLES.iter().rev() {
+        conn.execute(&format!("DELETE FROM {}", table.name), [])?;
+    }
+    write_settings(conn, &ds.format, ds.version, &ds.settings)?;
     insert_all(conn, &schema::AREAS, &ds.areas, put_area)?;
     insert_all(conn, &schema::UNITS, &ds.units, put_unit)?;
     insert_all(conn, &schema::POSTS, &ds.posts, put_post)?;

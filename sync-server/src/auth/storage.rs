@@ -108,6 +108,17 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
     /// The newest `limit` audit entries, newest first.
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
 
+    /// The county's reference data, if the county office set it.
+    fn reference(&self) -> Result<Option<bangfu_core::sync::wire::Reference>, StorageError>;
+
+    /// Replaces the reference data; audited.
+    fn set_reference(
+        &self,
+        reference: &bangfu_core::sync::wire::Reference,
+        actor: &str,
+        now_ms: u64,
+    ) -> Result<(), StorageError>;
+
     /// [`SyncStorage::push`] by `actor`, with its audit line (and the device's last sync) written
     /// in the same transaction.
     fn push_audited(

@@ -13,6 +13,7 @@ use super::auth::{Authed, require_admin, small_json};
 use super::error::ApiError;
 use super::handlers::blocking;
 use crate::auth::{Account, AccountError, AuditEntry, DeviceInfo, NewAccount};
+use bangfu_core::sync::wire::Reference;
 
 impl From<AccountError> for ApiError {
     fn from(e: AccountError) -> ApiError {
@@ -161,4 +162,67 @@ pub(super) async fn audit_log(
     let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
     let storage = app.storage.clone();
     Ok(Json(blocking(move || Ok(storage.audit_log(limit)?)).await?))
+}
+
+/// `GET /v1/reference` (every signed-in device): the county's settings and monitoring lines.
+pub(super) async fn reference(
+    State(app): State<AppState>,
+    Authed(_): Authed,
+) -> Result<Json<Reference>, ApiError> {
+    let storage = app.storage.clone();
+    match blocking(move || Ok(storage.reference()?)).await? {
+        Some(r) => Ok(Json(r)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no_reference",
+            "县里还没有设置监测线和参数，请联系县级办公室",
+        )),
+    }
+}
+
+/// `PUT /v1/admin/reference` (county office): replaces the settings and monitoring lines.
+pub(super) async fn set_reference(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    headers: HeaderMap,
+    request: Body,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require_admin(&p)?;
+    let r: Reference = small_json(&headers, request).await?;
+    check_reference(&r).map_err(|why| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_reference",
+            format!("参数有误：{why}"),
+        )
+    })?;
+    let storage = app.storage.clone();
+    let actor = p.account.username.clone();
+    blocking(move || Ok(storage.set_reference(&r, &actor, crate::now_ms())?)).await?;
+    Ok(Json(serde_json::json!({})))
+}
+
+/// What a county's reference data must satisfy.
+pub fn check_reference(r: &Reference) -> Result<(), String> {
+    if r.settings.province_code.trim().is_empty() {
+        return Err("settings.province_code is empty".into());
+    }
+    for (i, l) in r.monitoring_lines.iter().enumerate() {
+        if !(2000..=2100).contains(&l.year) {
+            return Err(format!(
+                "monitoring_lines[{i}].year: a year from 2000 to 2100"
+            ));
+        }
+        if l.region_code.trim().is_empty() || l.region_code.len() > 12 {
+            return Err(format!(
+                "monitoring_lines[{i}].region_code: a division code or CN"
+            ));
+        }
+        if l.yuan_per_person <= 0 || l.yuan_per_person > 1_000_000 {
+            return Err(format!(
+                "monitoring_lines[{i}].yuan_per_person: 1 to 1,000,000"
+            ));
+        }
+    }
+    Ok(())
 }

@@ -26,7 +26,7 @@
 //! its own (accepted / duplicate / rejected with a reason). 5xx only for the server's own faults
 //! (500 `storage_error`, `internal`; 503 `unhealthy`).
 
-mod admin;
+pub mod admin;
 pub mod auth;
 mod body;
 pub mod error;
@@ -140,6 +140,11 @@ fn routes(state: AppState) -> Router {
             post(admin::revoke_device),
         )
         .route("/v1/admin/audit", get(admin::audit_log))
+        .route("/v1/reference", get(admin::reference))
+        .route(
+            "/v1/admin/reference",
+            axum::routing::put(admin::set_reference),
+        )
         .fallback(handlers::not_found)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)

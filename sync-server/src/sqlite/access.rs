@@ -561,6 +561,45 @@ impl AccessStorage for SqliteStorage {
         })
     }
 
+    fn reference(&self) -> Result<Option<bangfu_core::sync::wire::Reference>, StorageError> {
+        let json: Option<String> = self.read(|c| {
+            Ok(c.prepare_cached("SELECT json FROM reference WHERE id = 1")?
+                .query_row([], |r| r.get(0))
+                .optional()?)
+        })?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| StorageError::corrupt("reference.json", e))
+        })
+        .transpose()
+    }
+
+    fn set_reference(
+        &self,
+        reference: &bangfu_core::sync::wire::Reference,
+        actor: &str,
+        now_ms: u64,
+    ) -> Result<(), StorageError> {
+        let json = serde_json::to_string(reference)
+            .map_err(|e| StorageError::Internal(format!("reference: {e}")))?;
+        let mut conn = lock(&self.writer)?;
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO reference (id, json, updated_at_ms) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO UPDATE SET json = excluded.json, updated_at_ms = excluded.updated_at_ms",
+            params![json, u64_to_sql(now_ms)],
+        )?;
+        audit_in(
+            &tx,
+            actor,
+            None,
+            "reference_set",
+            &format!("monitoring lines {}", reference.monitoring_lines.len()),
+            now_ms,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     fn push_audited(
         &self,
         req: bangfu_core::sync::wire::PushRequest,

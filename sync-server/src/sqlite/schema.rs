@@ -127,6 +127,14 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX entities_person_unit ON entities (json_extract(record, '$.record.unit_id'))
         WHERE entity = 'person';
     ",
+    // 3: the county's reference data (settings, monitoring lines), one JSON value.
+    "
+    CREATE TABLE reference (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        json          TEXT    NOT NULL,
+        updated_at_ms INTEGER NOT NULL
+    );
+    ",
 ];
 
 /// The schema version this build writes.

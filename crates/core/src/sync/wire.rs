@@ -78,6 +78,16 @@ pub struct PullResponse {
     pub server_hlc: Hlc,
 }
 
+/// Answer to `GET /v1/reference`: the county's settings and monitoring lines, set by the county
+/// office and handed to every device (they are not records with a merge: one author, replaced
+/// whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub settings: crate::Settings,
+    pub monitoring_lines: Vec<crate::MonitoringLine>,
+}
+
 /// Answer to `GET /v1/version`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {

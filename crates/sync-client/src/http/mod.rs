@@ -344,6 +344,23 @@ impl HttpTransport {
     }
 }
 
+impl HttpTransport {
+    /// `GET /v1/reference`: the county's settings and monitoring lines; `None` while the county
+    /// office has set none (404 `no_reference`).
+    pub async fn reference(
+        &self,
+    ) -> Result<Option<bangfu_core::sync::wire::Reference>, TransportError> {
+        let url = self.url("v1/reference")?;
+        match self.call(Method::GET, url, None).await {
+            Ok(r) => Ok(Some(r)),
+            Err(TransportError::Refused {
+                status: 404, body, ..
+            }) if body.code == "no_reference" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 impl Transport for HttpTransport {
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
         let json = serde_json::to_vec(request)
