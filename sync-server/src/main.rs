@@ -156,7 +156,7 @@ fn serve(
         ..ServerConfig::default()
     };
     let photos = photo_service(&db, photos, s3)?;
-    let app = router_with_photos(Arc::new(storage), config, photos);
+    let app = router_with_photos(Arc::new(storage), config, photos.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -168,6 +168,22 @@ fn serve(
         let bound = listener.local_addr().context("no local address")?;
         println!("listening on {bound}");
         tracing::info!(%bound, db = %db.display(), "bangfu-server started");
+        // Uploads begun and never finished would fill the staging directory: every 6 hours,
+        // partial uploads untouched for a week are removed (a phone resuming later starts over).
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+            loop {
+                every.tick().await;
+                match photos
+                    .remove_stale_partials(std::time::Duration::from_secs(7 * 24 * 3600))
+                    .await
+                {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "stale partial photo uploads"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(code = e.code(), "cleaning photo staging failed"),
+                }
+            }
+        });
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown())
             .await
