@@ -18,6 +18,9 @@
 //! - [`income`]: the quarterly income form, live preview with the D3 warnings, saving.
 //! - [`sync`]: what waits to sync, the last sync, and the DTOs of `sync_now` (progress, report,
 //!   failures in plain words).
+//! - [`sync_run`]: `sync_now` itself ([`sync_run::Syncer`]: push, pull, then photos, on its own
+//!   connections so screens stay usable) and fetching photos this phone does not hold.
+//! - `photo`: intake of `add_photo` (bangfu-photo: shrink, EXIF dropped, watermark).
 //! - [`error`]: [`AppError`], serialised to the UI as `{code, message, retry_after_s, fields}`.
 //!
 //! Files in the data directory: `store.sqlite` (the records, bangfu-store), `app.sqlite` (account,
@@ -35,9 +38,11 @@ pub mod household;
 pub mod households;
 pub mod income;
 mod local;
+mod photo;
 pub mod scope;
 pub mod session;
 pub mod sync;
+pub mod sync_run;
 pub mod tasks;
 pub mod visit;
 
@@ -62,6 +67,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     /// Whether the PIN was entered since the app started (or since `lock`).
     unlocked: bool,
+    /// The server address the enrol screen starts with (the shell's `BANGFU_SERVER_URL`).
+    default_server_url: Option<String>,
 }
 
 impl App {
@@ -82,7 +89,14 @@ impl App {
             local,
             clock,
             unlocked: false,
+            default_server_url: None,
         })
+    }
+
+    /// The server address [`App::session`] offers before enrolment (prefilled on the enrol
+    /// screen).
+    pub fn set_default_server_url(&mut self, url: Option<String>) {
+        self.default_server_url = url.filter(|u| !u.trim().is_empty());
     }
 
     /// The local store (for the shell's sync and for tests).
@@ -111,9 +125,9 @@ impl App {
 
 /// The commands the shell exposes: each is the [`App`] method of that name (`enrol` is async;
 /// `add_photo` and `set_signature` take the image as the raw request body with the draft id in
-/// the `draft-id` header; `photo_bytes` answers raw bytes). `sync_now` is the shell's own (on
-/// `bangfu-sync-client`), reporting through [`App::record_sync_run`]. `ui/src/api.ts` wraps
-/// exactly these (a test checks it).
+/// the `draft-id` header; `photo_bytes` answers raw bytes, fetching a photo this phone does not
+/// hold from the server). `sync_now` is [`sync_run::Syncer::run`] on an [`App::sync_job`].
+/// `ui/src/api.ts` wraps exactly these (a test checks it).
 pub const COMMANDS: &[&str] = &[
     "session",
     "enrol",

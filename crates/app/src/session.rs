@@ -65,6 +65,8 @@ pub struct Session {
     /// The PIN was entered since the app started.
     pub unlocked: bool,
     pub account: Option<Account>,
+    /// The enrolled account's server; before enrolment, the address to offer (if the shell has
+    /// one).
     pub server_url: Option<String>,
     pub device_id: Uuid,
     /// Wrong PINs: wait this long before the next try.
@@ -196,7 +198,10 @@ impl App {
         Ok(Session {
             enrolled: account.is_some() && pin.is_some(),
             unlocked: self.unlocked,
-            server_url: account.as_ref().map(|a| a.server_url.clone()),
+            server_url: account
+                .as_ref()
+                .map(|a| a.server_url.clone())
+                .or_else(|| self.default_server_url.clone()),
             account: account.map(|a| Account {
                 username: a.username,
                 display_name: a.display_name,

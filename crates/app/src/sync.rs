@@ -1,9 +1,8 @@
 //! The sync screen's data: what waits (operations by kind, photos), the last sync and its
 //! result, refusals by the server. `sync_now` itself (push, pull, then photos — photos never hold
-//! records back) is built in the shell on `bangfu-sync-client`; its DTOs are defined here
-//! ([`SyncProgress`], [`SyncReport`], [`SyncFailure`]) so the UI is typed against them, and it
-//! reports through [`App::record_sync_run`], [`App::photos_to_upload`] and
-//! [`App::mark_photo_uploaded`].
+//! records back) is [`crate::sync_run`]; its DTOs are defined here ([`SyncProgress`],
+//! [`SyncReport`], [`SyncFailure`]) so the UI is typed against them, and it reports through
+//! [`App::record_sync_run`], [`App::photos_to_upload`] and [`App::mark_photo_uploaded`].
 
 use std::path::PathBuf;
 
@@ -155,6 +154,10 @@ impl SyncFailure {
                 "应用和服务器的版本不一致。",
                 "请先升级应用；已是最新版时请联系系统管理员。",
             ),
+            "photo_refused" => (
+                "有照片被服务器拒收（文件损坏或不是照片）。走访记录本身已经同步。",
+                "请截图发给县里的系统管理员；照片仍保存在手机上。",
+            ),
             "disk_full" | "device_storage" => (
                 "手机存储空间不足，收到的数据无法保存。",
                 "删除一些不用的照片、视频或应用，腾出空间后点“重试”。",
@@ -168,6 +171,14 @@ impl SyncFailure {
             retryable,
         }
     }
+}
+
+/// The plain words for a change the server refused.
+pub(crate) fn rejected_zh(entity: &str, code: &str) -> String {
+    format!(
+        "一条{}被服务器拒绝（原因代码：{code}）。记录仍保存在手机上；请打开该户核对，新增一条更正记录。",
+        entity_zh(entity)
+    )
 }
 
 fn entity_zh(entity: &str) -> &'static str {
@@ -237,11 +248,7 @@ impl App {
             .rejected_ops()?
             .into_iter()
             .map(|r| RejectedItem {
-                message: format!(
-                    "一条{}被服务器拒绝（原因代码：{}）。记录仍保存在手机上；请打开该户核对，新增一条更正记录。",
-                    entity_zh(&r.op.entity),
-                    r.reason.code
-                ),
+                message: rejected_zh(&r.op.entity, &r.reason.code),
                 entity: r.op.entity,
                 code: r.reason.code,
             })

@@ -27,7 +27,7 @@ use crate::scope::{Areas, scope_path};
 pub const PHOTO_DIR: &str = "photos";
 /// Photos one visit may carry.
 pub const MAX_PHOTOS: usize = 20;
-/// Largest photo accepted (before intake shrinks it).
+/// Largest photo file accepted (before intake shrinks it).
 pub const MAX_PHOTO_BYTES: usize = 25 * 1024 * 1024;
 /// Largest signature image.
 pub const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
@@ -139,13 +139,6 @@ fn is_sha256(s: &str) -> bool {
 
 fn sha256_hex(bytes: &[u8]) -> String {
     crate::hex(&Sha256::digest(bytes))
-}
-
-/// JPEG, PNG or WebP, by their first bytes.
-fn is_image(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0xFF, 0xD8, 0xFF])
-        || is_png(bytes)
-        || (bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP")
 }
 
 fn is_png(bytes: &[u8]) -> bool {
@@ -357,16 +350,10 @@ impl App {
         Ok(())
     }
 
-    /// Keeps a photo's bytes under `photos/` and adds it to the draft.
+    /// Runs the photo through intake (see [`crate::photo`]: shrunk, upright, EXIF dropped,
+    /// watermarked), keeps the JPEG under `photos/<sha256>` and adds it to the draft.
     pub fn add_photo(&mut self, draft_id: Uuid, bytes: &[u8]) -> Result<VisitDraft> {
         let mut d = self.draft_in_scope(draft_id)?;
-        if bytes.len() > MAX_PHOTO_BYTES || !is_image(bytes) {
-            return Err(invalid(
-                "photos",
-                "photo_not_image",
-                "这不是可用的照片（只能添加 JPG、PNG 或 WebP 图片，每张不超过 25 MB）。请重新拍照或选择照片。",
-            ));
-        }
         if d.photos.len() >= MAX_PHOTOS {
             return Err(invalid(
                 "photos",
@@ -374,7 +361,10 @@ impl App {
                 &format!("一次走访最多 {MAX_PHOTOS} 张照片。请先删掉不需要的照片。"),
             ));
         }
-        let r = self.keep_photo(bytes, "photo")?;
+        let scope = self.scope()?;
+        let household = self.household_in_scope(&scope, d.household_id)?;
+        let jpeg = crate::photo::prepare(bytes, self.now(), &household.head_name, &scope.me.name)?;
+        let r = self.keep_photo(&jpeg, "photo")?;
         if !d.photos.iter().any(|p| p.sha256 == r.sha256) {
             d.photos.push(r);
         }

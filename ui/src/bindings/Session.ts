@@ -12,7 +12,12 @@ enrolled: boolean,
 /**
  * The PIN was entered since the app started.
  */
-unlocked: boolean, account: Account | null, server_url: string | null, device_id: string, 
+unlocked: boolean, account: Account | null, 
+/**
+ * The enrolled account's server; before enrolment, the address to offer (if the shell has
+ * one).
+ */
+server_url: string | null, device_id: string, 
 /**
  * Wrong PINs: wait this long before the next try.
  */

@@ -159,14 +159,24 @@ pub fn foreign_household(ds: &Dataset, cadre: Uuid) -> Uuid {
         .id
 }
 
-/// A tiny valid JPEG header (the app checks the first bytes; intake is bangfu-photo's job).
+/// A small real JPEG (64×48, its colours from `seed`): `add_photo` runs it through intake.
 pub fn jpeg(seed: u8) -> Vec<u8> {
-    let mut b = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0,
-    ];
-    b.extend(std::iter::repeat_n(seed, 200));
-    b.extend([0xFF, 0xD9]);
-    b
+    let img = image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([seed.wrapping_mul(37), (x * 4) as u8, (y * 5) as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg)
+        .expect("encode");
+    out.into_inner()
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn png(seed: u8) -> Vec<u8> {

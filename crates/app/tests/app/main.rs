@@ -5,5 +5,6 @@ mod contact_income;
 mod lists;
 mod scale;
 mod session;
+mod sync_now;
 mod sync_status;
 mod visit;

@@ -69,7 +69,11 @@ fn a_draft_is_on_disk_before_each_save_returns() {
             sha256: back.photos[0].sha256.clone(),
         })
         .expect("photo bytes");
-    assert_eq!(bytes, common::jpeg(1));
+    // Intake's JPEG (shrunk, watermarked, without EXIF), named by its hash.
+    assert!(bytes.starts_with(&[0xFF, 0xD8, 0xFF]));
+    assert_ne!(bytes, common::jpeg(1));
+    assert_eq!(common::sha256(&bytes), back.photos[0].sha256);
+    assert_eq!(back.photos[0].bytes as usize, bytes.len());
     // The list shows the open draft.
     let list = f.app.my_households(Default::default()).expect("list");
     assert!(list.items.iter().any(|r| r.id == hid && r.has_draft));
@@ -427,12 +431,52 @@ fn uploaded_photos_stop_waiting() {
         .expect("finish");
     let waiting = f.app.photos_to_upload().expect("uploads");
     assert_eq!(waiting.len(), 1);
-    assert_eq!(
-        std::fs::read(&waiting[0].path).expect("file"),
-        common::jpeg(11)
-    );
+    let kept = std::fs::read(&waiting[0].path).expect("file");
+    assert_eq!(common::sha256(&kept), waiting[0].sha256);
+    assert_eq!(kept.len() as u64, waiting[0].bytes);
     assert_eq!(waiting[0].kind, "photo");
     f.app.mark_photo_uploaded(&waiting[0].sha256).expect("mark");
     assert!(f.app.photos_to_upload().expect("uploads").is_empty());
     assert_eq!(f.app.sync_status().expect("status").photos_waiting, 0);
+}
+
+#[test]
+fn a_photo_is_shrunk_watermarked_and_stripped_of_exif() {
+    let mut f = common::fixture(Who::Cadre);
+    let hid = common::paired_household(f.ds(), f.me);
+    let d = f
+        .app
+        .draft_new(DraftNewRequest { household_id: hid })
+        .expect("new");
+    // A 2400×1800 camera photo: kept with a long edge of 1600.
+    let img = image::RgbImage::from_fn(2400, 1800, |x, y| {
+        image::Rgb([(x / 10) as u8, (y / 8) as u8, 90])
+    });
+    let mut big = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut big, image::ImageFormat::Jpeg)
+        .expect("encode");
+    let d = f.app.add_photo(d.id, big.get_ref()).expect("photo");
+    let kept = f
+        .app
+        .photo_bytes(PhotoQuery {
+            sha256: d.photos[0].sha256.clone(),
+        })
+        .expect("bytes");
+    let stored = image::load_from_memory(&kept).expect("a JPEG").to_rgb8();
+    assert_eq!(stored.dimensions(), (1600, 1200));
+    // The watermark's band darkens the bottom-left corner (blue 90 → about 40); the bottom
+    // right is the photo's own.
+    let dark = |xs: std::ops::Range<u32>| {
+        xs.flat_map(|x| (1000..1180).map(move |y| (x, y)))
+            .filter(|&(x, y)| stored.get_pixel(x, y)[2] < 60)
+            .count()
+    };
+    assert!(dark(30..300) > 5_000, "{}", dark(30..300));
+    assert_eq!(dark(1300..1600), 0);
+    // HEIC (an iPhone's default) is refused with what to do.
+    let mut heic = vec![0, 0, 0, 0x18];
+    heic.extend_from_slice(b"ftypheic");
+    heic.extend(std::iter::repeat_n(0u8, 64));
+    let e = f.app.add_photo(d.id, &heic).expect_err("refused");
+    assert_eq!(e.body().fields[0].code, "photo_unsupported_format");
 }
