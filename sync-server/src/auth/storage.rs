@@ -95,16 +95,6 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
         keys: &[(String, Uuid)],
     ) -> Result<HashMap<(String, Uuid), String>, StorageError>;
 
-    /// Appends to the audit log. `detail`: counts, ids and codes only.
-    fn audit(
-        &self,
-        actor: &str,
-        device: Option<Uuid>,
-        action: &str,
-        detail: &str,
-        now_ms: u64,
-    ) -> Result<(), StorageError>;
-
     /// The newest `limit` audit entries, newest first.
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
 

@@ -165,6 +165,7 @@ pub(super) async fn sign_in(
     }
     let storage = app.storage.clone();
     let ttl = app.config.token_ttl_ms;
+    let device_id = req.device_id;
     let outcome = blocking(move || {
         let name = if req.device_name.trim().is_empty() {
             "device".to_owned()
@@ -184,7 +185,6 @@ pub(super) async fn sign_in(
     match outcome {
         Ok((account, token)) => {
             tracing::info!(account = account.id, "sign-in");
-            let device_id = auth_device(&token);
             Ok(Json(SignInResponse {
                 device_token: token,
                 device_id,
@@ -201,10 +201,6 @@ pub(super) async fn sign_in(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-fn auth_device(token: &str) -> Uuid {
-    crate::auth::token_device(token).unwrap_or_default()
 }
 
 /// `GET /v1/me`: who the device is signed in as, and what it reads today.

@@ -527,18 +527,6 @@ impl AccessStorage for SqliteStorage {
         })
     }
 
-    fn audit(
-        &self,
-        actor: &str,
-        device: Option<Uuid>,
-        action: &str,
-        detail: &str,
-        now_ms: u64,
-    ) -> Result<(), StorageError> {
-        let conn = lock(&self.writer)?;
-        audit_in(&conn, actor, device, action, detail, now_ms)
-    }
-
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StorageError> {
         self.read(|c| {
             let mut st = c.prepare_cached(
