@@ -8,7 +8,8 @@
 //    still there. She finishes the visit (a camera photo on the file input, the household's
 //    signature) and syncs: the visit, the photo and the signature reach the server.
 // 3. The first secretary unlocks, syncs, and sees the visit with its note, the housing alert in
-//    我的任务, and the photo (its bytes come from the server; it renders).
+//    我的任务, and the photo as a thumbnail in the household's timeline (its bytes come from the
+//    server; it renders).
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -277,17 +278,42 @@ test('the first secretary sees the visit, its photo and the housing alert', asyn
     await shot('shuji-tasks');
     // The household's timeline: the cadre's visit, its note, one photo, signed.
     await alert.click();
-    const entry = await until(async () => {
+    const visit = await until(async () => {
       for (const e of await browser.$$('[data-test=timeline-entry][data-type=visit]')) {
         const text = await e.getText();
-        if (text.includes(NOTE)) return text;
+        if (text.includes(NOTE)) return { e, text };
       }
       return null;
     }, 20_000, 'the visit in the household timeline');
-    assert.match(entry, /1 张照片/);
-    assert.match(entry, new RegExp(PROBLEMS));
+    assert.match(visit.text, /1 张照片/);
+    assert.match(visit.text, new RegExp(PROBLEMS));
+    // Its photo on screen: the timeline asks for it (not on this phone: the app fetches it from
+    // the server and keeps it) and shows it as a decoded thumbnail, not a placeholder.
+    await visit.e.scrollIntoView();
+    const thumb = await until(
+      () =>
+        browser.execute((note) => {
+          const entry = Array.from(document.querySelectorAll('[data-test=timeline-entry][data-type=visit]')).find((e) =>
+            e.textContent.includes(note),
+          );
+          const tiles = entry ? Array.from(entry.querySelectorAll('[data-test=timeline-photo]')) : [];
+          const tile = tiles[0];
+          if (!tile) return null;
+          if (tile.getAttribute('data-state') === 'failed') return { failed: tile.textContent.trim() };
+          const img = tile.querySelector('img');
+          if (tile.getAttribute('data-state') !== 'loaded' || !img || !img.complete || img.naturalWidth === 0) return null;
+          const box = img.getBoundingClientRect();
+          return { tiles: tiles.length, natural: [img.naturalWidth, img.naturalHeight], shown: [box.width, box.height] };
+        }, NOTE),
+      30_000,
+      "the visit's thumbnail to render",
+    );
+    assert.equal(thumb.failed, undefined, `the thumbnail is a placeholder: ${thumb.failed}`);
+    assert.equal(thumb.tiles, 1, 'one photo (the signature is not a photo)');
+    assert.equal(thumb.natural[0], 1600, 'the photo itself, shrunk to a long edge of 1600');
+    assert.deepEqual(thumb.shown.map(Math.round), [64, 64], 'a 64 px square tile');
     await shot('shuji-household');
-    // The photo: not on this phone until asked; its bytes come from the server.
+    // The photo's bytes, as the timeline got them: from the server, kept on this phone since.
     const bytes = await invoke(browser, 'photo_bytes', { req: { sha256: photoSha } });
     assert.equal(sha256(bytes), photoSha);
     const size = await browser.executeAsync((sha, done) => {

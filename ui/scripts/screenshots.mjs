@@ -69,7 +69,12 @@ const shots = [
   { name: '02-unlock', route: '/unlock', scenario: { session: { unlocked: false } } },
   { name: '03-tasks', route: '/tasks' },
   { name: '04-households', route: '/households', act: async (p) => p.locator('[data-test=household]').first().waitFor() },
-  { name: '05-household', route: `/households/${HH(1)}`, act: async (p) => p.locator('[data-test=timeline-entry]').first().waitFor() },
+  { name: '05-household', route: `/households/${HH(1)}`, act: async (p) => {
+    await p.locator('[data-test=timeline-entry]').first().waitFor();
+    // The visit's thumbnails: two on this phone, one a placeholder (offline, not kept here).
+    await p.locator('[data-test=timeline-photo][data-state=loaded]').nth(1).waitFor();
+    await p.locator('[data-test=timeline-photo][data-state=failed]').waitFor();
+  } },
   { name: '06-household-members', route: `/households/${HH(1)}`, act: async (p) => {
     await p.getByRole('tab', { name: '家庭成员' }).click();
     await p.locator('[data-test=member]').first().waitFor();

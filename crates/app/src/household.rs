@@ -94,8 +94,11 @@ pub struct VisitEntry {
     pub tidy: Option<bool>,
     pub problems: String,
     pub measures: String,
-    pub photos: u32,
-    pub signed: bool,
+    /// SHA-256 (lowercase hex) of each photo, in the order taken: the UI asks `photo_bytes`
+    /// for each (from this phone, else fetched from the server and kept).
+    pub photos: Vec<String>,
+    /// SHA-256 of the household's drawn signature image (`None`: not signed).
+    pub signature: Option<String>,
     /// A later record corrects this one (it no longer counts).
     pub corrected: bool,
 }
@@ -313,8 +316,8 @@ impl App {
                 }),
                 problems: v.problems.clone(),
                 measures: v.measures.clone(),
-                photos: u32::try_from(v.photos.len()).unwrap_or(u32::MAX),
-                signed: v.signature.is_some(),
+                photos: v.photos.clone(),
+                signature: v.signature.clone(),
                 corrected: corrected.contains(&v.id),
             }));
         }

@@ -9,7 +9,16 @@ at: string, visitor_name: string, risks: Array<RiskNote>, policy_talk: Array<str
 /**
  * The 五净一规范 check: all six met (`None`: not checked).
  */
-tidy: boolean | null, problems: string, measures: string, photos: number, signed: boolean, 
+tidy: boolean | null, problems: string, measures: string, 
+/**
+ * SHA-256 (lowercase hex) of each photo, in the order taken: the UI asks `photo_bytes`
+ * for each (from this phone, else fetched from the server and kept).
+ */
+photos: Array<string>, 
+/**
+ * SHA-256 of the household's drawn signature image (`None`: not signed).
+ */
+signature: string | null, 
 /**
  * A later record corrects this one (it no longer counts).
  */

@@ -193,6 +193,13 @@ export default {
     risksFound: '发现风险：{items}',
     allOk: '“两不愁三保障”及饮水安全均有保障',
     photos: '{n} 张照片',
+    // On a 64 px tile: two short lines.
+    photoOffline: '联网后\n可查看',
+    photoNotUploaded: '尚未\n上传',
+    photoBroken: '无法\n显示',
+    photoOpen: '查看第 {n} 张照片（共 {total} 张）',
+    photoLoading: '第 {n} 张照片（共 {total} 张）正在加载',
+    photoRetry: '第 {n} 张照片：{reason}，点按重试',
     signed: '户主已签名',
     tidyOk: '五净一规范：达标',
     tidyNot: '五净一规范：未达标',

@@ -145,6 +145,33 @@ export const alerts: AlertItem[] = [
   },
 ];
 
+/**
+ * The photos of the timeline's visit, named by the SHA-256 of their bytes as the app names them:
+ * three small PNG drawings (120×80: a house, a field with a water tank, a kitchen). The house and
+ * the field are on this phone; the kitchen was taken on another phone and this one is offline,
+ * so `photo_bytes` refuses it (see `MockScenario.unreachablePhotos`).
+ */
+export const PHOTO_HOUSE = '5be021d08f4a01f46b9df5cd60c04bda133ed4a0988ee7887a2aa9d1121dfd91';
+export const PHOTO_FIELD = 'e06ee3522f12bfdeb5e66622f566c4685e59059317d47102d42c8c844d030056';
+export const PHOTO_KITCHEN = '959b572de01f3ff5996ee60a6820c239ea7a00e191de6d2a743499ebf4248cd6';
+/** The household head's signature (not shown in the timeline, only stated). */
+export const SIGNATURE = '54f2ce2863cd9dd07ef66d13439ce0d2e077f70614b20c83d6a2552c707badce';
+
+const PNG_BASE64: Record<string, string> = {
+  [PHOTO_HOUSE]:
+    'iVBORw0KGgoAAAANSUhEUgAAAHgAAABQCAMAAADlRUG7AAAAGFBMVEWWyPBallCqglrr4c2gPDJuSy14qtL6+vraI2oUAAAAuUlEQVR42u3S0Q7CIAxAUXBV/v+P50xQ1FGBdNTovVn2QEjPxhYCEf1QKV2vfJsKF+5k+eEmL3c27POR//DnIvqqZMuJnU9LmRM7j5a9nNjjadFyYo+jpSUn1p6WnpxYO1pGcmKN3nrpz+asgYG74WgCX8oa4a3weY8lfCNjTnswQ/jOxbLKpkFYnfcMF/jr8hCszHuHKw3DlYbgcw4YWINPjenwbuo8YGBgYGB72DpgYGBgYGBgf3gFniA1gOt4iQAAAAAASUVORK5CYII=',
+  [PHOTO_FIELD]:
+    'iVBORw0KGgoAAAANSUhEUgAAAHgAAABQCAMAAADlRUG7AAAAElBMVEWq0utGgjx4WjzIyMg8ZJbwyDyMA3jwAAAAeklEQVR42u3UMQ7AIAwEQUjw/7+cIhWSS+wDvFsjTaTI1xpRiUyj/qncdNlMJJeDzTaQ+ceX3rFuuZZs9fDK+HLg++HXCxgYOAruEbnw/AQ4D34icuH5CXABmDsGZrlWBZwHd1HABWDuGJjlAma5uGNglguY5QI+F/4ABh4qemA9fcUAAAAASUVORK5CYII=',
+  [PHOTO_KITCHEN]:
+    'iVBORw0KGgoAAAANSUhEUgAAAHgAAABQCAMAAADlRUG7AAAAElBMVEXr6+HIyL5aWl/IUCg8PDy0lm5IA5XNAAAAeUlEQVR42u3UywqAIABFQe3x/7/cMopQRE2FOasW0SzMG+KgQgx3fz6DwWDwirCtBoPBYFttq9eCj3RgMHgQXFIG7rfVzrgfvD3LwK+3G8JltYb3r8Dgmf7qZFVwzVZPdY/B4NnhM1kVnPwyGAwGg8HLwf0Cg8HrwxeuHD8thvoWFwAAAABJRU5ErkJggg==',
+};
+
+/** The bytes of a fixture photo (a fresh copy), or `undefined` for an unknown hash. */
+export function photoFile(sha256: string): Uint8Array | undefined {
+  const b64 = PNG_BASE64[sha256];
+  return b64 === undefined ? undefined : Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+}
+
 const timeline: TimelineEntry[] = [
   {
     type: 'visit',
@@ -157,8 +184,8 @@ const timeline: TimelineEntry[] = [
     tidy: true,
     problems: '户主高血压，需长期服药',
     measures: '协助申请慢病卡，联系家庭医生签约',
-    photos: 3,
-    signed: true,
+    photos: [PHOTO_HOUSE, PHOTO_FIELD, PHOTO_KITCHEN],
+    signature: SIGNATURE,
     corrected: false,
   },
   {
@@ -279,6 +306,7 @@ export const errors = {
   forbidden: (): AppError => ({ code: 'auth_device_revoked', message: '这台手机已被管理员停用。请联系管理员后重新登录。', retry_after_s: null, fields: [] }),
   offline: (): AppError => ({ code: 'offline', message: '无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] }),
   noData: (): AppError => ({ code: 'no_data', message: '本机还没有您的帮扶数据。请连接网络后点“同步”下载。', retry_after_s: null, fields: [] }),
+  notFound: (): AppError => ({ code: 'not_found', message: '找不到这条记录，可能已被删除或还没有同步到本机。请先同步后再试。', retry_after_s: null, fields: [] }),
   invalid: (fields: AppError['fields']): AppError => ({
     code: 'invalid',
     message: `有 ${fields.length} 处填写有误，未保存：${fields.slice(0, 3).map((f) => f.message).join('；')}`,

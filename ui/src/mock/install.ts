@@ -13,6 +13,7 @@ import type {
   IncomeFormQuery,
   IncomeInput,
   IncomePreview,
+  PhotoQuery,
   Session,
   SyncProgress,
   SyncReport,
@@ -35,12 +36,24 @@ export interface MockScenario {
   noTasks?: boolean;
   /** The income form's window state. */
   incomeWindow?: 'upcoming' | 'open' | 'overdue' | 'collected';
+  /**
+   * Photos that `photo_bytes` refuses as `offline` (not on this phone, no network); default:
+   * the timeline visit's third photo (`data.PHOTO_KITCHEN`). Read at each call, so a test can
+   * change it on the page (`window.__BANGFU_MOCK__.unreachablePhotos = []`: back online).
+   */
+  unreachablePhotos?: string[];
+  /** The timeline visit's photos instead of the fixture's three (unknown hashes: `not_found`). */
+  visitPhotos?: string[];
+  /** `photo_bytes` answers after this many milliseconds (to watch how many are asked at once). */
+  photoDelayMs?: number;
 }
 
 declare global {
   interface Window {
     __BANGFU_MOCK__?: MockScenario;
     __BANGFU_CALLS__?: { cmd: string; args: unknown }[];
+    /** The most `photo_bytes` calls unanswered at one time. */
+    __BANGFU_PHOTOS_IN_FLIGHT_MAX__?: number;
   }
 }
 
@@ -78,6 +91,24 @@ export function installMock() {
   const photos = new Map<string, Uint8Array>();
   let photoSeed = 1;
   let status = data.syncStatus(scenario.syncStatus);
+  let photosInFlight = 0;
+  window.__BANGFU_PHOTOS_IN_FLIGHT_MAX__ = 0;
+
+  async function photoBytes(sha: string): Promise<ArrayBuffer> {
+    photosInFlight += 1;
+    window.__BANGFU_PHOTOS_IN_FLIGHT_MAX__ = Math.max(window.__BANGFU_PHOTOS_IN_FLIGHT_MAX__ ?? 0, photosInFlight);
+    try {
+      if (scenario.photoDelayMs) await new Promise((r) => setTimeout(r, scenario.photoDelayMs));
+      // Like the app: this phone's file, else the server's (refused when offline).
+      const here = photos.get(sha);
+      if (here) return here.buffer as ArrayBuffer;
+      if ((scenario.unreachablePhotos ?? [data.PHOTO_KITCHEN]).includes(sha)) return await fail(data.errors.offline());
+      const file = data.photoFile(sha);
+      return file ? (file.buffer as ArrayBuffer) : await fail(data.errors.notFound());
+    } finally {
+      photosInFlight -= 1;
+    }
+  }
 
   const fail = (e: AppError) => Promise.reject(e);
 
@@ -268,7 +299,11 @@ export function installMock() {
       }
       case 'household_page': {
         const page = data.householdDetail((req as { household_id: string }).household_id);
-        return page ?? fail({ code: 'not_found', message: '找不到这条记录，可能已被删除或还没有同步到本机。请先同步后再试。', retry_after_s: null, fields: [] });
+        if (page && scenario.visitPhotos) {
+          const only = scenario.visitPhotos;
+          page.timeline = page.timeline.map((e) => (e.type === 'visit' ? { ...e, photos: only } : e));
+        }
+        return page ?? fail(data.errors.notFound());
       }
       case 'draft_new': {
         const id = (req as { household_id: string }).household_id;
@@ -307,7 +342,7 @@ export function installMock() {
         return d;
       }
       case 'photo_bytes':
-        return photos.get((req as { sha256: string }).sha256)?.buffer ?? new ArrayBuffer(0);
+        return photoBytes((req as PhotoQuery).sha256);
       case 'draft_finish': {
         const d = [...drafts.values()].find((x) => x.id === (req as DraftRef).draft_id)!;
         const names = { education: '义务教育', medical: '基本医疗', housing: '住房安全', water: '饮水安全' } as const;

@@ -2,6 +2,7 @@
 //! recorded with its sync operation, photos are queued.
 
 use bangfu_app::dto::{CheckItem, CheckStatus};
+use bangfu_app::household::{HouseholdPageQuery, TimelineEntry};
 use bangfu_app::tasks::TasksQuery;
 use bangfu_app::visit::{
     DraftNewRequest, DraftQuery, DraftRef, PhotoQuery, PhotoRemoveRequest, VisitDraft,
@@ -198,9 +199,14 @@ fn a_finished_visit_is_recorded_synced_and_raises_the_risk_alert() {
         })
         .expect("remove");
     assert_eq!(d.photos.len(), 1);
-    f.app
+    let kept_photo = d.photos[0].sha256.clone();
+    let signature = f
+        .app
         .set_signature(d.id, &common::png(5))
-        .expect("signature");
+        .expect("signature")
+        .signature
+        .expect("signed")
+        .sha256;
 
     let done = f
         .app
@@ -212,8 +218,33 @@ fn a_finished_visit_is_recorded_synced_and_raises_the_risk_alert() {
     // Recorded through the store with its operation.
     let v = f.app.store().get_visit(d.id).expect("get").expect("visit");
     assert_eq!(v.visitor_id, f.me);
-    assert_eq!(v.photos.len(), 1);
-    assert!(v.signature.is_some());
+    assert_eq!(v.photos, vec![kept_photo.clone()]);
+    assert_eq!(v.signature.as_ref(), Some(&signature));
+    // The household's timeline names the photo and the signature by their hashes (the UI
+    // shows them through `photo_bytes`), never the removed photo.
+    let page = f
+        .app
+        .household_page(HouseholdPageQuery { household_id: hid })
+        .expect("page");
+    let entry = page
+        .timeline
+        .iter()
+        .find_map(|e| match e {
+            TimelineEntry::Visit(v) if v.id == d.id => Some(v),
+            _ => None,
+        })
+        .expect("the visit in the timeline");
+    assert_eq!(entry.photos, vec![kept_photo.clone()]);
+    assert_eq!(entry.signature.as_ref(), Some(&signature));
+    for sha in entry.photos.iter().chain(&entry.signature) {
+        let bytes = f
+            .app
+            .photo_bytes(PhotoQuery {
+                sha256: sha.clone(),
+            })
+            .expect("the timeline's photo is on this phone");
+        assert_eq!(&common::sha256(&bytes), sha);
+    }
     assert_eq!(
         f.app.store().unsynced_count().expect("count"),
         pending_before + 1
