@@ -1,10 +1,18 @@
 //! `bangfu-server demo --db FILE`: a database with the demo county (bangfu-demo) pushed as the
 //! county office's import, and demo accounts for each role, for trying the app. Refuses a database
 //! that already holds operations (it would mix a demo into real data).
+//!
+//! The demo's visits name their photos and signatures by SHA-256 like real ones; the images they
+//! name (a few photos and signatures drawn by `bangfu_demo::images`) are put into the server's
+//! photo store first, checked as an upload is, so the app shows every demo visit's photos.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
+use bangfu_blobs::Sha256Hex;
+use bangfu_blobs::imagecheck::{ImageLimits, check_image};
+use bangfu_blobs::store::{BlobStore, DiskBlobStore};
 use bangfu_core::sync::import::{ImportStamp, ScopePaths, dataset_operations};
 use bangfu_core::sync::wire::{OpStatus, PushRequest};
 use bangfu_core::{Record, Role as PersonRole};
@@ -18,8 +26,24 @@ use crate::{SqliteStorage, SyncStorage, now_ms};
 /// The password of every demo account (printed; a demo database is never a real one).
 pub const DEMO_PASSWORD: &str = "bangfu-demo";
 
-/// Fills `db` with a demo county of `households` households; prints the demo accounts.
+/// Fills `db` with a demo county of `households` households and the default photo directory of
+/// `db` (`<db>.photos`, as `serve` uses without `--photos`) with the demo's images; prints the
+/// demo accounts.
 pub fn seed(db: &Path, households: usize) -> anyhow::Result<()> {
+    seed_with_photos(db, households, || {
+        let dir = crate::default_photo_dir(db).join("blobs");
+        let store = DiskBlobStore::open(&dir)
+            .with_context(|| format!("cannot use the photo directory {}", dir.display()))?;
+        Ok(Arc::new(store))
+    })
+}
+
+/// [`seed`] with the photo store `photos` opens (called once the database is known to be empty).
+pub fn seed_with_photos(
+    db: &Path,
+    households: usize,
+    photos: impl FnOnce() -> anyhow::Result<Arc<dyn BlobStore>>,
+) -> anyhow::Result<()> {
     let storage = SqliteStorage::open(db)
         .with_context(|| format!("cannot open the database {}", db.display()))?;
     if storage.health()?.last_server_seq > 0 {
@@ -28,6 +52,9 @@ pub fn seed(db: &Path, households: usize) -> anyhow::Result<()> {
             db.display()
         );
     }
+    // The images first: no record ever names a photo the server does not have.
+    let stored = store_demo_images(photos()?)?;
+    println!("demo photos: {stored} images in the photo store");
     let ds = generate(&DemoConfig {
         households,
         ..DemoConfig::default()
@@ -164,18 +191,50 @@ pub fn seed(db: &Path, households: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Puts every demo image into `photos` (after the checks an upload gets: its name is its hash, it
+/// decodes as an image within the limits); answers how many there are.
+fn store_demo_images(photos: Arc<dyn BlobStore>) -> anyhow::Result<usize> {
+    let images = bangfu_demo::demo_images();
+    for image in images {
+        let sha = Sha256Hex::of(&image.bytes);
+        if sha.as_str() != image.sha256 {
+            bail!("the demo image {} is not named by its hash", image.sha256);
+        }
+        check_image(&image.bytes, &ImageLimits::default())
+            .with_context(|| format!("the demo image {sha} is no image"))?;
+    }
+    // The store is async; `seed` may be called on an async runtime's thread (tests) or not (the
+    // command line), so the puts run on a thread of their own with a runtime of their own.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("cannot start the async runtime")?;
+                runtime.block_on(async {
+                    for image in images {
+                        let sha = Sha256Hex::of(&image.bytes);
+                        photos
+                            .put(&sha, image.bytes.clone().into())
+                            .await
+                            .with_context(|| format!("cannot store the demo image {sha}"))?;
+                    }
+                    anyhow::Ok(())
+                })
+            })
+            .join()
+            .map_err(|_| anyhow::anyhow!("storing the demo photos panicked"))?
+    })?;
+    Ok(images.len())
+}
+
 fn push(
     storage: &SqliteStorage,
     device: Uuid,
     ops: Vec<bangfu_core::sync::Operation>,
 ) -> anyhow::Result<usize> {
-    let resp = storage.push(
-        PushRequest {
-            device_id: device,
-            ops,
-        },
-        now_ms(),
-    )?;
+    let resp = storage.push(PushRequest::new(device, ops), now_ms())?;
     Ok(resp
         .results
         .iter()

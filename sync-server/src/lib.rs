@@ -40,6 +40,15 @@ pub use http::{ServerConfig, router, router_with_photos};
 pub use sqlite::SqliteStorage;
 pub use storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp, SyncStorage};
 
+/// The photo directory of the database `db` when none is given: `<db>.photos` beside it, with the
+/// stored photos in its `blobs/` and partial uploads in its `staging/` (`serve` and `demo` agree
+/// on it).
+pub fn default_photo_dir(db: &std::path::Path) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".photos");
+    std::path::PathBuf::from(p)
+}
+
 /// Milliseconds since the Unix epoch by the system clock (0 if the clock is before 1970).
 pub fn now_ms() -> u64 {
     std::time::SystemTime::now()

@@ -8,8 +8,8 @@ use anyhow::Context as _;
 use bangfu_blobs::store::{BlobStore, DiskBlobStore, ObjectBlobStore, S3Config};
 use bangfu_blobs::upload::{UploadConfig, UploadService};
 use bangfu_server::admin_cli::{self, DeviceCommand, UserCommand};
-use bangfu_server::{ServerConfig, SqliteStorage, router_with_photos};
-use clap::{Parser, Subcommand};
+use bangfu_server::{ServerConfig, SqliteStorage, default_photo_dir, router_with_photos};
+use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc: a push parses and checks thousands of small JSON values; glibc's allocator spends a
@@ -34,15 +34,8 @@ enum Command {
         /// Address to listen on; port 0 picks a free port (printed on start).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Directory of the photo blobs (default: `<db>.photos` beside the database).
-        #[arg(long)]
-        photos: Option<PathBuf>,
-        /// Keep photos in an S3-compatible bucket instead (endpoint URL; with --s3-bucket and the
-        /// credentials in BANGFU_S3_KEY_ID / BANGFU_S3_SECRET).
-        #[arg(long, requires = "s3_bucket")]
-        s3_endpoint: Option<String>,
-        #[arg(long)]
-        s3_bucket: Option<String>,
+        #[command(flatten)]
+        photos: PhotoArgs,
     },
     /// Accounts: create, disable, enable, list.
     User {
@@ -60,12 +53,15 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
-    /// Fill a new database with the demo county and demo accounts (for trying the app).
+    /// Fill a new database with the demo county and demo accounts (for trying the app), and the
+    /// photo store with the demo's photos and signatures (give the photo options `serve` gets).
     Demo {
         #[arg(long)]
         db: PathBuf,
         #[arg(long, default_value_t = 2_000)]
         households: usize,
+        #[command(flatten)]
+        photos: PhotoArgs,
     },
     /// Set the county's settings and monitoring lines from a dataset JSON file.
     Reference {
@@ -84,6 +80,20 @@ enum Command {
     },
 }
 
+/// Where the photos are kept (`serve` and `demo`).
+#[derive(Debug, Args)]
+struct PhotoArgs {
+    /// Directory of the photo blobs (default: `<db>.photos` beside the database).
+    #[arg(long)]
+    photos: Option<PathBuf>,
+    /// Keep photos in an S3-compatible bucket instead (endpoint URL; with --s3-bucket and the
+    /// credentials in BANGFU_S3_KEY_ID / BANGFU_S3_SECRET).
+    #[arg(long, requires = "s3_bucket")]
+    s3_endpoint: Option<String>,
+    #[arg(long)]
+    s3_bucket: Option<String>,
+}
+
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -93,18 +103,18 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve {
-            db,
-            listen,
-            photos,
-            s3_endpoint,
-            s3_bucket,
-        } => serve(db, listen, photos, s3_endpoint.zip(s3_bucket)),
+        Command::Serve { db, listen, photos } => serve(db, listen, &photos),
         Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
         Command::Reference { db, dataset } => admin_cli::reference(&db, &dataset),
-        Command::Demo { db, households } => bangfu_server::demo_seed::seed(&db, households),
+        Command::Demo {
+            db,
+            households,
+            photos,
+        } => bangfu_server::demo_seed::seed_with_photos(&db, households, || {
+            Ok(photo_store(&db, &photos)?.0)
+        }),
     }
 }
 
@@ -112,50 +122,47 @@ fn need_db(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     db.context("give the database file with --db FILE")
 }
 
-fn photo_service(
+/// The photo store the options name, and the photo directory (staging of uploads; the blobs too
+/// unless they go to S3).
+fn photo_store(
     db: &std::path::Path,
-    photos: Option<PathBuf>,
-    s3: Option<(String, String)>,
-) -> anyhow::Result<Arc<UploadService>> {
-    let dir = photos.unwrap_or_else(|| {
-        let mut p = db.as_os_str().to_owned();
-        p.push(".photos");
-        PathBuf::from(p)
-    });
-    let store: Arc<dyn BlobStore> = match s3 {
-        Some((endpoint, bucket)) => {
+    args: &PhotoArgs,
+) -> anyhow::Result<(Arc<dyn BlobStore>, PathBuf)> {
+    let dir = args.photos.clone().unwrap_or_else(|| default_photo_dir(db));
+    let store: Arc<dyn BlobStore> = match (&args.s3_endpoint, &args.s3_bucket) {
+        (Some(endpoint), Some(bucket)) => {
             let key = std::env::var("BANGFU_S3_KEY_ID").context("BANGFU_S3_KEY_ID is not set")?;
             let secret =
                 std::env::var("BANGFU_S3_SECRET").context("BANGFU_S3_SECRET is not set")?;
             Arc::new(
-                ObjectBlobStore::s3(&S3Config::new(Some(&endpoint), &bucket, &key, &secret))
+                ObjectBlobStore::s3(&S3Config::new(Some(endpoint), bucket, &key, &secret))
                     .context("cannot use the S3 bucket")?,
             )
         }
-        None => Arc::new(
+        _ => Arc::new(
             DiskBlobStore::open(dir.join("blobs"))
                 .with_context(|| format!("cannot use the photo directory {}", dir.display()))?,
         ),
     };
+    Ok((store, dir))
+}
+
+fn photo_service(db: &std::path::Path, args: &PhotoArgs) -> anyhow::Result<Arc<UploadService>> {
+    let (store, dir) = photo_store(db, args)?;
     Ok(Arc::new(
         UploadService::new(store, dir.join("staging"), UploadConfig::default())
             .context("cannot prepare the photo staging directory")?,
     ))
 }
 
-fn serve(
-    db: PathBuf,
-    listen: SocketAddr,
-    photos: Option<PathBuf>,
-    s3: Option<(String, String)>,
-) -> anyhow::Result<()> {
+fn serve(db: PathBuf, listen: SocketAddr, photos: &PhotoArgs) -> anyhow::Result<()> {
     let storage = SqliteStorage::open(&db)
         .with_context(|| format!("cannot open the database {}", db.display()))?;
     let config = ServerConfig {
         max_pull_limit: storage.max_pull_limit(),
         ..ServerConfig::default()
     };
-    let photos = photo_service(&db, photos, s3)?;
+    let photos = photo_service(&db, photos)?;
     let app = router_with_photos(Arc::new(storage), config, photos.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -7,6 +7,10 @@
 //! dataset, byte for byte: one seeded ChaCha8 stream drives everything, and ids are UUIDv7 whose
 //! timestamp is the record's own date and whose random bits come from that stream.
 //!
+//! **Photos and signatures** of the visits are real images: each visit names one or two of the
+//! few demo photos and, if signed, one of the demo signatures of [`images`] by their SHA-256.
+//! [`demo_images`] gives their bytes, for a server to hold (`bangfu-server demo` stores them).
+//!
 //! **"Today" of the demo** ([`demo_as_of`]) is December 20 of the demo year. Then Q1–Q3 are
 //! history (done, late or overdue), the Q4 visits and December's first-secretary visits are still
 //! open, the Q4 income window (Dec 25 – Jan 5) has not opened yet, and the Q4 ledgers (due Dec 31)
@@ -32,6 +36,7 @@
 
 mod areas;
 mod households;
+pub mod images;
 mod income;
 mod members;
 mod names;
@@ -47,6 +52,7 @@ use bangfu_core::{Dataset, MonitoringLine};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+pub use crate::images::{DemoImage, DemoImageKind, demo_images};
 use crate::world::{Gen, HouseholdPlan, IncomeStory, Quirk, World};
 
 /// What to generate.

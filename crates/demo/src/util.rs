@@ -118,19 +118,6 @@ pub(crate) fn phone(rng: &mut DemoRng) -> String {
     )
 }
 
-/// A random SHA-256 in lowercase hex (stands for a photo or a signature image).
-pub(crate) fn hex64(rng: &mut DemoRng) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut bytes = [0u8; 32];
-    rng.fill_bytes(&mut bytes);
-    let mut s = String::with_capacity(64);
-    for b in bytes {
-        s.push(char::from(HEX[usize::from(b >> 4)]));
-        s.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    s
-}
-
 /// `x` rounded to 6 decimals (about 10 cm), so coordinates print short.
 pub(crate) fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6

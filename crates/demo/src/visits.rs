@@ -11,12 +11,13 @@ use rand::Rng;
 use uuid::Uuid;
 
 use crate::households::{Hh, Segment};
+use crate::images::{pick_photos, pick_signature};
 use crate::texts::{
     CONTACT_NOTES, POLICIES, RISK_REPORTED, ROUTINE_MEASURES, ROUTINE_PROBLEMS, resolved,
     risk_notes,
 };
 use crate::util::{
-    DemoRng, add_days, chance, day_in, hex64, id_at, pick, pick_some, round6, working_time, ymd,
+    DemoRng, add_days, chance, day_in, id_at, pick, pick_some, round6, working_time, ymd,
 };
 use crate::world::{Gen, Quirk, World};
 
@@ -73,8 +74,10 @@ fn visit(rng: &mut DemoRng, hh: &Hh<'_>, visitor: Uuid, day: NaiveDate) -> Visit
     } else {
         String::new()
     };
-    let photos = (0..rng.random_range(1..=2)).map(|_| hex64(rng)).collect();
-    let signature = chance(rng, 0.93).then(|| hex64(rng));
+    // Photos and signatures of the demo's own set (`images`), which a demo server holds.
+    let n_photos = rng.random_range(1..=2);
+    let photos = pick_photos(rng, n_photos);
+    let signature = chance(rng, 0.93).then(|| pick_signature(rng));
     Visit {
         id,
         household_id: hh.id,
