@@ -257,7 +257,10 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
     let (server, url) = start_server(&bin, dir.path())?;
     let bench = Bench {
-        rt: tokio::runtime::Builder::new_current_thread()
+        // Like the app's (Tauri's) runtime: several workers, so that a pull page is fetched
+        // and parsed on one while the previous page is applied on another.
+        rt: tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
             .enable_all()
             .build()
             .context("cannot start the async runtime")?,

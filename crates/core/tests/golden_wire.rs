@@ -99,10 +99,7 @@ fn check<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &s
 fn push_request_v1_is_frozen() {
     check(
         "push-request",
-        &PushRequest {
-            device_id: id(200),
-            ops: vec![visit_op(), edit_op()],
-        },
+        &PushRequest::new(id(200), vec![visit_op(), edit_op()]),
     );
 }
 
@@ -146,10 +143,7 @@ fn pull_response_v1_is_frozen() {
     check(
         "pull-response",
         &PullResponse {
-            entries: vec![FeedEntry {
-                server_seq: 1017,
-                op: visit_op(),
-            }],
+            entries: vec![FeedEntry::new(1017, visit_op())],
             cursor: 1020,
             has_more: false,
             server_hlc: Hlc::new(1_742_438_000_000, 1),

@@ -18,6 +18,7 @@
 //! [`Store::save_record`] and [`Store::save_dataset`] write the typed tables only (imports,
 //! tests, the server's own tables): what they write is not synced.
 
+pub mod checkpoint;
 mod codec;
 mod decode;
 mod error;
@@ -59,13 +60,23 @@ pub struct Store {
     /// A seq up to which this device is known to hold all its own operations (they are never
     /// deleted, so it only grows): `own_ops_held_through` counts only above it.
     own_held: std::cell::Cell<u64>,
+    /// Background WAL checkpoints (file stores). Last: dropped after the connection closes.
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl Store {
     /// Opens (creating if needed) the database file at `path`, in WAL mode, and migrates it.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
         let conn = Connection::open(path)?;
-        Store::init(conn, true)
+        let mut store = Store::init(conn, true)?;
+        store.checkpointer = checkpoint::Checkpointer::start(path).ok();
+        if store.checkpointer.is_some() {
+            store
+                .conn
+                .pragma_update(None, "wal_autocheckpoint", checkpoint::FALLBACK_PAGES)?;
+        }
+        Ok(store)
     }
 
     /// A private in-memory database (tests, imports, the CLI).
@@ -93,7 +104,15 @@ impl Store {
             conn,
             device_id,
             own_held: std::cell::Cell::new(0),
+            checkpointer: None,
         })
+    }
+
+    /// Asks the background checkpointer (file stores) to copy the WAL into the database file.
+    pub(crate) fn nudge_checkpoint(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.nudge();
+        }
     }
 
     /// The connection, for read-only queries and diagnostics. Write only through the store's

@@ -552,3 +552,61 @@ fn two_operations_claiming_one_place_of_a_device_are_refused_clearly() {
     assert_eq!(err.code(), "seq_reused");
     assert_eq!(b.cursor().expect("cursor"), 3);
 }
+
+#[test]
+fn a_pulled_operation_is_stored_as_received_and_merges_as_parsed() {
+    let (a, ops) = a_with_dataset();
+    let mut b = store(2);
+    let mut entries = feed(&ops, 1);
+    // The server's JSON of one operation, with a field a newer server might add.
+    let mut json = serde_json::to_value(&entries[0].op).expect("json");
+    json["added_by_a_newer_server"] = json!(true);
+    let received = serde_json::to_string(&json).expect("text");
+    entries[0].op_json = Some(received.clone());
+    b.apply_pulled(&entries, ops.len() as u64).expect("apply");
+    let body: String = b
+        .connection()
+        .query_row(
+            "SELECT body FROM ops WHERE op_id = ?1",
+            [entries[0].op.op_id.as_bytes()],
+            |r| r.get(0),
+        )
+        .expect("stored");
+    assert_eq!(body, received, "kept byte for byte");
+    // It still reads back as the operation, and the replicas agree.
+    assert_eq!(b.entity_states().expect("b"), a.entity_states().expect("a"));
+    assert_eq!(content(&b), content(&a));
+}
+
+#[test]
+fn pulled_pages_are_copied_into_the_database_file_in_the_background() {
+    let (_a, ops) = a_with_dataset();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("device.db");
+    let mut b = Store::open(&path).expect("open");
+    b.save_dataset(&bangfu_core::Dataset::empty(
+        bangfu_core::Settings::with_tracking_start(common::d("2024-01-01")),
+    ))
+    .expect("settings");
+    b.init_device(device(2)).expect("device");
+    b.apply_pulled(&feed(&ops, 1), ops.len() as u64)
+        .expect("apply");
+    // The database file alone (WAL ignored: `immutable`) gets the operations without any
+    // further commit, far below SQLite's own checkpoint threshold.
+    let uri = format!("file:{}?immutable=1", path.display());
+    let in_file = || -> i64 {
+        let c = rusqlite::Connection::open_with_flags(
+            &uri,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+        )
+        .expect("read the file");
+        c.query_row("SELECT count(*) FROM ops", [], |r| r.get(0))
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while in_file() < ops.len() as i64 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(in_file(), ops.len() as i64);
+    assert_eq!(count(&b, "ops"), ops.len() as i64);
+}

@@ -52,9 +52,9 @@ fn applying_100_000_pulled_visits() {
         .map(|(i, v)| {
             let rec = Record::Visit(v.clone());
             let origin = (i % 500) as u64;
-            bangfu_core::sync::wire::FeedEntry {
-                server_seq: i as u64 + 1,
-                op: Operation {
+            bangfu_core::sync::wire::FeedEntry::new(
+                i as u64 + 1,
+                Operation {
                     op_id: Uuid::now_v7(),
                     origin_device: device(u128::from(origin) + 100),
                     origin_seq: i as u64 / 500 + 1,
@@ -69,7 +69,7 @@ fn applying_100_000_pulled_visits() {
                     author: v.visitor_id,
                     recorded_at: recorded_at(t0 + i as u64),
                 },
-            }
+            )
         })
         .collect();
 

@@ -2,6 +2,7 @@
 //! simulated server in `testing`), its errors and its byte counters.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bangfu_core::sync::Scope;
@@ -28,6 +29,30 @@ pub trait Transport {
         scope: Option<&str>,
         exclude_origin: Option<(Uuid, u64)>,
     ) -> impl Future<Output = Result<PullResponse, TransportError>> + Send;
+
+    /// Starts fetching a pull page in the background, if this transport can, and returns its
+    /// answer to await later (the caller applies the page before while it comes). `None` (the
+    /// default): not supported here, the caller asks with [`Transport::pull`] when it needs the
+    /// page. A failed fetch is simply asked again with `pull` (and its retries).
+    fn pull_ahead(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: Option<&str>,
+        exclude_origin: Option<(Uuid, u64)>,
+    ) -> Option<PullAhead> {
+        let _ = (after, limit, scope, exclude_origin);
+        None
+    }
+
+    /// Starts sending a push in the background, if this transport can, and returns its answer
+    /// to await later: the caller keeps two pushes in flight (the server writes a device's
+    /// pushes in arrival order). `None` (the default): the caller sends with
+    /// [`Transport::push`]. A failed background push is sent again with `push` (and retries).
+    fn push_ahead(&self, request: Arc<PushRequest>) -> Option<PushAhead> {
+        let _ = request;
+        None
+    }
 
     /// `GET /v1/version`.
     fn version(&self) -> impl Future<Output = Result<Capabilities, TransportError>> + Send;
@@ -60,6 +85,14 @@ pub trait Transport {
         TransportStats::default()
     }
 }
+
+/// A pull page being fetched in the background ([`Transport::pull_ahead`]).
+pub type PullAhead =
+    std::pin::Pin<Box<dyn Future<Output = Result<PullResponse, TransportError>> + Send>>;
+
+/// A push being sent in the background ([`Transport::push_ahead`]).
+pub type PushAhead =
+    std::pin::Pin<Box<dyn Future<Output = Result<PushResponse, TransportError>> + Send>>;
 
 /// Why one request failed. [`TransportError::is_retryable`] says whether trying the same request
 /// again later may succeed.

@@ -377,6 +377,9 @@ pub fn parse_push(bytes: &[u8], max_ops: usize) -> Result<PushRequest, ApiError>
     Ok(PushRequest {
         device_id: envelope.device_id,
         ops: parse_ops(&envelope.ops)?,
+        // Stored as each operation's body: every one parsed strictly (no unknown field) to
+        // its operation, so the text says exactly what the operation says.
+        ops_json: envelope.ops.iter().map(|r| r.get().to_owned()).collect(),
     })
 }
 

@@ -29,6 +29,9 @@ pub(super) async fn blocking<T: Send + 'static>(
     })
 }
 
+/// Times a push that arrived before the one it follows lets others of its device go first.
+const MAX_YIELDS: usize = 3;
+
 pub(super) async fn push(
     State(app): State<AppState>,
     Authed(principal): Authed,
@@ -37,35 +40,62 @@ pub(super) async fn push(
 ) -> Result<Json<PushResponse>, ApiError> {
     body::require_json(&headers)?;
     let encoding = body::encoding(&headers)?;
-    let turn = app
-        .pushes
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::internal("the server is shutting down; try again later"))?;
-    let max = app.config.max_body_bytes;
-    let raw = body::read(request, max).await?;
-    let config = app.config.clone();
+    // The device's place in its write queue is taken now, on arrival (the first poll, by
+    // `join!`); the body is read and parsed meanwhile, while an earlier push is written.
+    let turn = app.push_order.turn(principal.device_id);
+    let parse =
+        async {
+            let permit =
+                app.pushes.clone().acquire_owned().await.map_err(|_| {
+                    ApiError::internal("the server is shutting down; try again later")
+                })?;
+            let max = app.config.max_body_bytes;
+            let raw = body::read(request, max).await?;
+            let config = app.config.clone();
+            let app2 = app.clone();
+            let principal = principal.clone();
+            blocking(move || {
+                // Held while the body is decoded and parsed, even if the client goes away meanwhile.
+                let _permit = permit;
+                let bytes = body::decode(raw, encoding, max)?;
+                let req = body::parse_push(&bytes, config.max_ops_per_push as usize)?;
+                drop(bytes);
+                if req.device_id != principal.device_id {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "wrong_device",
+                        "device_id 与登录的设备不一致：本机只能上传自己的操作",
+                    ));
+                }
+                auth::check_push_scope(&app2, &principal, &req.ops, crate::now_ms())?;
+                Ok(req)
+            })
+            .await
+        };
+    let (mut turn, parsed) = tokio::join!(turn, parse);
+    let req = parsed?;
     let storage = app.storage.clone();
-    let app2 = app.clone();
-    let resp = blocking(move || {
-        // Held until the work is done, even if the client goes away meanwhile.
-        let _turn = turn;
-        let bytes = body::decode(raw, encoding, max)?;
-        let req = body::parse_push(&bytes, config.max_ops_per_push as usize)?;
-        drop(bytes);
-        let device = req.device_id;
-        if device != principal.device_id {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "wrong_device",
-                "device_id 与登录的设备不一致：本机只能上传自己的操作",
-            ));
+    if let Some(first) = req.ops.first().map(|o| o.origin_seq) {
+        for _ in 0..MAX_YIELDS {
+            if !turn.others_waiting() {
+                break;
+            }
+            let (storage, device) = (storage.clone(), req.device_id);
+            let processed = blocking(move || Ok(storage.device_seq(device)?)).await?;
+            if first <= processed.saturating_add(1) {
+                break;
+            }
+            // It overtook the push it follows: that one goes first.
+            drop(turn);
+            turn = app.push_order.turn(req.device_id).await;
         }
-        let now = crate::now_ms();
-        auth::check_push_scope(&app2, &principal, &req.ops, now)?;
+    }
+    let resp = blocking(move || {
+        // The device's turn is held until the push is written, even if the client goes away.
+        let _turn = turn;
+        let device = req.device_id;
         let n = req.ops.len();
-        let resp = storage.push_audited(req, &principal.account.username, now)?;
+        let resp = storage.push_audited(req, &principal.account.username, crate::now_ms())?;
         let (accepted, duplicate, rejected) = counts(&resp.results);
         tracing::info!(
             %device, account = principal.account.id, ops = n, accepted, duplicate, rejected,

@@ -32,6 +32,7 @@ mod body;
 pub mod error;
 mod handlers;
 pub mod openapi;
+mod push_order;
 
 use std::sync::Arc;
 
@@ -81,6 +82,8 @@ pub(crate) struct AppState {
     pub storage: Arc<dyn ServerStorage>,
     pub config: Arc<ServerConfig>,
     pub pushes: Arc<Semaphore>,
+    /// Each device's pushes are written in arrival order ([`push_order`]).
+    pub push_order: Arc<push_order::PushOrder>,
 }
 
 /// The server's routes over `storage` with the photo routes (`/v1/photos/*`, see
@@ -93,6 +96,7 @@ pub fn router_with_photos(
     let state = AppState {
         storage,
         pushes: Arc::new(Semaphore::new(config.max_concurrent_pushes.max(1))),
+        push_order: Arc::default(),
         config: Arc::new(config),
     };
     let photo_routes = bangfu_blobs::http::router(photos).route_layer(
@@ -106,6 +110,7 @@ pub fn router(storage: Arc<dyn ServerStorage>, config: ServerConfig) -> Router {
     let state = AppState {
         storage,
         pushes: Arc::new(Semaphore::new(config.max_concurrent_pushes.max(1))),
+        push_order: Arc::default(),
         config: Arc::new(config),
     };
     layered(routes(state))

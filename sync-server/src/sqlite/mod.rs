@@ -4,12 +4,12 @@
 //! of read-only connections for pulls, which WAL lets run while a push commits, and for checking a
 //! large batch on several threads (module `precheck`). Every commit is fsynced
 //! (`synchronous = FULL`): an answered push survives `kill -9` and power loss. WAL checkpoints run
-//! on a background thread (module `checkpoint`), so a push does not wait for them.
+//! on a background thread (`bangfu_store::checkpoint`, once pushes pause), so a push does not
+//! wait for them.
 //!
 //! One server process per database file: the writer's lock is a mutex in this process.
 
 mod access;
-mod checkpoint;
 mod codec;
 mod precheck;
 mod push;
@@ -54,7 +54,7 @@ pub struct SqliteStorage {
     /// Threads checking a large batch ahead of the writer (0: the writer checks alone).
     check_workers: usize,
     /// Background WAL checkpoints (file databases).
-    checkpointer: Option<checkpoint::Checkpointer>,
+    checkpointer: Option<bangfu_store::checkpoint::Checkpointer>,
     /// Committed editable records, shared by the batches' lookups.
     records: refs::SharedRecords,
 }
@@ -119,7 +119,9 @@ impl SqliteStorage {
                 // Checkpoints run in the background; the writer checkpoints itself only if the WAL
                 // grows past ~1 GiB (the background thread fell far behind).
                 conn.pragma_update(None, "wal_autocheckpoint", 262_144)?;
-                Some(checkpoint::Checkpointer::start(p)?)
+                let c = bangfu_store::checkpoint::Checkpointer::start(p)
+                    .map_err(|e| StorageError::Open(e.to_string()))?;
+                Some(c)
             }
             None => None,
         };

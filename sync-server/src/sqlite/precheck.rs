@@ -46,7 +46,11 @@ impl Prechecked {
 }
 
 /// `None` for an operation on an unknown entity: the writer refuses it at once.
-fn precheck_one(refs: &BatchRefs<'_>, op: &Operation) -> Result<Option<Prechecked>, StorageError> {
+fn precheck_one(
+    refs: &BatchRefs<'_>,
+    op: &Operation,
+    received: bool,
+) -> Result<Option<Prechecked>, StorageError> {
     let empty = EntityState::default();
     let Some(entity) = ENTITIES.iter().copied().find(|e| *e == op.entity) else {
         return Ok(None);
@@ -62,6 +66,7 @@ fn precheck_one(refs: &BatchRefs<'_>, op: &Operation) -> Result<Option<Prechecke
         return Err(e);
     }
     let body = match &result {
+        Ok(_) if received => None, // the writer stores the JSON as received
         Ok(_) => {
             Some(serde_json::to_string(op).map_err(|e| StorageError::corrupt("operation", e))?)
         }
@@ -82,6 +87,7 @@ pub(super) fn spawn<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     readers: &'env mut [Connection],
     ops: &'env [Operation],
+    received: bool,
     next: &'env AtomicUsize,
     eligible: &'env (dyn Fn(&Operation) -> bool + Sync),
     shared: &'env SharedRecords,
@@ -102,7 +108,7 @@ pub(super) fn spawn<'scope, 'env>(
                     .iter()
                     .map(|op| {
                         if eligible(op) {
-                            precheck_one(&refs, op)
+                            precheck_one(&refs, op, received)
                         } else {
                             Ok(None)
                         }

@@ -230,7 +230,13 @@ impl Writer<'_> {
     }
 
     /// Checks (or takes the still valid precheck of), stores and merges one in-sequence operation.
-    fn apply(&mut self, op: &Operation, pre: Option<Prechecked>) -> Result<Outcome, StorageError> {
+    /// `json`: the operation's JSON as received, stored as its body if given.
+    fn apply(
+        &mut self,
+        op: &Operation,
+        json: Option<&str>,
+        pre: Option<Prechecked>,
+    ) -> Result<Outcome, StorageError> {
         let batch = self.batch;
         if op.origin_device != batch.device {
             return Ok(Outcome::Rejected(reason(
@@ -259,9 +265,12 @@ impl Writer<'_> {
             Err(r) => return Ok(Outcome::Rejected(r)),
         };
         let future = op.hlc.wall_ms() > batch.now_ms.saturating_add(FUTURE_TOLERANCE_MS);
-        let body = match body {
-            Some(b) => b,
-            None => serde_json::to_string(op).map_err(|e| StorageError::corrupt("operation", e))?,
+        let body = match (json, body) {
+            (Some(json), _) => std::borrow::Cow::Borrowed(json),
+            (None, Some(b)) => std::borrow::Cow::Owned(b),
+            (None, None) => std::borrow::Cow::Owned(
+                serde_json::to_string(op).map_err(|e| StorageError::corrupt("operation", e))?,
+            ),
         };
         let Some(server_seq) = batch.insert_op(op, &body, future)? else {
             return Ok(Outcome::Rejected(reason(
@@ -334,14 +343,16 @@ pub(super) fn push(
     let (processed, runs, observed, changed) = if readers.is_empty()
         || ops.len() < precheck::MIN_OPS
     {
-        run(&batch, shared, ops, start, |_| Ok(None))?
+        run(&batch, shared, &req, start, |_| Ok(None))?
     } else {
         let device = req.device_id;
         let eligible = move |op: &Operation| op.origin_device == device && op.origin_seq > start;
         let next = AtomicUsize::new(0);
         std::thread::scope(|scope| {
-            let mut verdicts = precheck::spawn(scope, readers, ops, &next, &eligible, shared);
-            run(&batch, shared, ops, start, |i| verdicts.take(i))
+            let received = !req.ops_json.is_empty();
+            let mut verdicts =
+                precheck::spawn(scope, readers, ops, received, &next, &eligible, shared);
+            run(&batch, shared, &req, start, |i| verdicts.take(i))
         })?
     };
     if processed != start {
@@ -396,7 +407,7 @@ type Ran = (u64, Runs, Hlc, Vec<(Key, Record)>);
 fn run(
     batch: &Batch<'_>,
     shared: &SharedRecords,
-    ops: &[Operation],
+    req: &PushRequest,
     start: u64,
     mut precheck: impl FnMut(usize) -> Result<Option<Prechecked>, StorageError>,
 ) -> Result<Ran, StorageError> {
@@ -406,6 +417,7 @@ fn run(
         written: HashSet::new(),
         changed: Vec::new(),
     };
+    let ops = &req.ops;
     let mut processed = start;
     let mut runs = Runs::new();
     let mut gap = false;
@@ -459,7 +471,7 @@ fn run(
         }
         processed = seq;
         let pre = precheck(i)?;
-        match writer.apply(op, pre)? {
+        match writer.apply(op, req.op_json(i), pre)? {
             Outcome::Accepted { observed: seen } => {
                 if let Some(h) = seen {
                     observed = observed.max(h);

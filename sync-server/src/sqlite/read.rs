@@ -31,7 +31,7 @@ impl PullPage {
             .map(|(server_seq, body)| {
                 let op: Operation = serde_json::from_str(&body)
                     .map_err(|e| StorageError::corrupt("ops.body", e))?;
-                Ok(FeedEntry { server_seq, op })
+                Ok(FeedEntry::new(server_seq, op))
             })
             .collect::<Result<Vec<_>, StorageError>>()?;
         Ok(PullResponse {

@@ -71,10 +71,7 @@ impl Device {
     }
 
     pub fn push(&self, ops: Vec<Operation>) -> PushRequest {
-        PushRequest {
-            device_id: self.id,
-            ops,
-        }
+        PushRequest::new(self.id, ops)
     }
 }
 

@@ -11,10 +11,38 @@ use crate::sync::op::Operation;
 pub const PROTOCOL_VERSION: u32 = 1;
 
 /// `POST /v1/push`: a device's operations in `origin_seq` order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PushRequest {
     pub device_id: Uuid,
     pub ops: Vec<Operation>,
+    /// Each operation's JSON exactly as received, when the receiver kept it (not on the wire):
+    /// empty, or one per operation of `ops`, which it parsed to. The server stores it as the
+    /// operation's body instead of serialising the operation again.
+    #[serde(skip)]
+    pub ops_json: Vec<String>,
+}
+
+impl PushRequest {
+    /// A request without the received JSON (what a device sends).
+    pub fn new(device_id: Uuid, ops: Vec<Operation>) -> PushRequest {
+        PushRequest {
+            device_id,
+            ops,
+            ops_json: Vec::new(),
+        }
+    }
+
+    /// The JSON of operation `i` as received, if kept.
+    pub fn op_json(&self, i: usize) -> Option<&str> {
+        self.ops_json.get(i).map(String::as_str)
+    }
+}
+
+/// Equal when device and operations are: `ops_json` is a cache of how they were received.
+impl PartialEq for PushRequest {
+    fn eq(&self, other: &PushRequest) -> bool {
+        self.device_id == other.device_id && self.ops == other.ops
+    }
 }
 
 /// What happened to one operation.
@@ -60,10 +88,33 @@ pub struct PushResponse {
 }
 
 /// One operation in the feed, with its position.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeedEntry {
     pub server_seq: u64,
     pub op: Operation,
+    /// The operation's JSON exactly as received, when the receiver kept it (not on the wire: the
+    /// wire carries `op`). A device stores it as the operation's body instead of serialising
+    /// `op` again; it parses to `op` by construction, and keeps fields a newer server added.
+    #[serde(skip)]
+    pub op_json: Option<String>,
+}
+
+impl FeedEntry {
+    /// An entry without the received JSON (a server, a test).
+    pub fn new(server_seq: u64, op: Operation) -> FeedEntry {
+        FeedEntry {
+            server_seq,
+            op,
+            op_json: None,
+        }
+    }
+}
+
+/// Equal when position and operation are: `op_json` is a cache of how `op` was received.
+impl PartialEq for FeedEntry {
+    fn eq(&self, other: &FeedEntry) -> bool {
+        self.server_seq == other.server_seq && self.op == other.op
+    }
 }
 
 /// Answer to `GET /v1/pull?after=CURSOR&limit=N[&scope=PATH]`.

@@ -53,7 +53,8 @@ pub(crate) fn apply_pulled(
         let mut own_seq = 0;
         for e in entries {
             newest = newest.max(e.op.hlc);
-            if ops::insert(conn, &e.op, false, Some(e.server_seq), &mut m.buf)? {
+            let json = e.op_json.as_deref();
+            if ops::insert(conn, &e.op, json, false, Some(e.server_seq), &mut m.buf)? {
                 if e.op.origin_device == me {
                     // This device's own, unknown here (restored from an old backup).
                     own_seq = own_seq.max(e.op.origin_seq);

@@ -269,7 +269,9 @@ impl DeviceStore for Store {
     }
 
     fn apply_pulled(&mut self, entries: &[FeedEntry], cursor: u64) -> Result<()> {
-        super::apply::apply_pulled(&self.conn, self.device_id, entries, cursor)
+        super::apply::apply_pulled(&self.conn, self.device_id, entries, cursor)?;
+        self.nudge_checkpoint();
+        Ok(())
     }
 
     fn observe_server_clock(&mut self, hlc: Hlc) -> Result<()> {

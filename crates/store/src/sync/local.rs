@@ -121,7 +121,7 @@ fn commit_op(
         author: stamp.author,
         recorded_at: stamp.recorded_at,
     };
-    if !ops::insert(conn, &op, true, None, &mut Vec::with_capacity(2048))? {
+    if !ops::insert(conn, &op, None, true, None, &mut Vec::with_capacity(2048))? {
         return Err(StoreError::Sync {
             code: "op_id_reused",
             message: format!("operation id {} is already stored", op.op_id),
@@ -281,7 +281,10 @@ impl Store {
             now_ms,
             recorded_at,
         };
-        repairing_transaction(&self.conn, |conn, m| record_change(conn, m, stamp, record))
+        let op =
+            repairing_transaction(&self.conn, |conn, m| record_change(conn, m, stamp, record))?;
+        self.nudge_checkpoint();
+        Ok(op)
     }
 
     /// Settles a conflict (or sets one field): writes `value` to `field` of record `entity_id`,

@@ -13,10 +13,12 @@ const INSERT: &str = "INSERT INTO ops (op_id, origin_device, origin_seq, hlc, en
 
 /// Stores `op` unless an operation with its id is already stored; `true` when it was new. Another
 /// operation with the same `(origin_device, origin_seq)` is an error (two operations claiming one
-/// place in a device's sequence). `buf` is scratch space for the JSON (reused across a page).
+/// place in a device's sequence). `json`: the operation's JSON as received (it parsed to `op`),
+/// stored as it is; without it `op` is serialised into `buf`, scratch space reused across a page.
 pub(crate) fn insert(
     conn: &Connection,
     op: &Operation,
+    json: Option<&str>,
     local: bool,
     server_seq: Option<u64>,
     buf: &mut Vec<u8>,
@@ -25,9 +27,14 @@ pub(crate) fn insert(
         code: "encode_failed",
         message: format!("operation {}: {e}", op.op_id),
     };
-    buf.clear();
-    serde_json::to_writer(&mut *buf, op).map_err(|e| encode_failed(&e))?;
-    let body = std::str::from_utf8(buf).map_err(|e| encode_failed(&e))?;
+    let body = match json {
+        Some(json) => json,
+        None => {
+            buf.clear();
+            serde_json::to_writer(&mut *buf, op).map_err(|e| encode_failed(&e))?;
+            std::str::from_utf8(buf).map_err(|e| encode_failed(&e))?
+        }
+    };
     let server_seq = server_seq.map(|s| seq_sql(s, "server_seq")).transpose()?;
     let inserted = conn.prepare_cached(INSERT)?.execute(params![
         op.op_id.as_bytes(),

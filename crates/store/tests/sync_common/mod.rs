@@ -92,10 +92,7 @@ pub fn record_complete_dataset(s: &mut Store, start_ms: u64) -> Vec<Operation> {
 pub fn feed(ops: &[Operation], first_seq: u64) -> Vec<FeedEntry> {
     ops.iter()
         .enumerate()
-        .map(|(i, op)| FeedEntry {
-            server_seq: first_seq + i as u64,
-            op: op.clone(),
-        })
+        .map(|(i, op)| FeedEntry::new(first_seq + i as u64, op.clone()))
         .collect()
 }
 

@@ -27,6 +27,9 @@ pub struct SyncOptions {
     /// Operations per push (lowered to the server's `max_ops_per_push`; halved while the server
     /// answers 413 Payload Too Large).
     pub batch_size: usize,
+    /// Largest push batch: after a batch answered within `grow_below`, the next carries twice as
+    /// many operations, up to this (and the server's `max_ops_per_push`), as pull pages grow.
+    pub batch_size_max: usize,
     /// Feed entries of the first pull page (lowered to the server's `max_pull_limit`).
     pub pull_limit: u32,
     /// Largest pull page: after a page that came within `grow_below`, the next asks for twice as
@@ -34,8 +37,13 @@ pub struct SyncOptions {
     /// trip, a local commit) then vanish on a fast link, while a slow one keeps small pages. A
     /// retried page asks for half as many each time, down to `pull_limit`.
     pub pull_limit_max: u32,
-    /// See `pull_limit_max`; zero (the default) keeps pages at `pull_limit`.
+    /// See `pull_limit_max` and `batch_size_max`; zero (the default) keeps pages at `pull_limit`
+    /// and batches at `batch_size`.
     pub grow_below: Duration,
+    /// Keep two pushes in flight and fetch the next pull page while one is applied, where the
+    /// transport can ([`Transport::push_ahead`], [`Transport::pull_ahead`]: HTTP on a
+    /// multi-threaded runtime). Off: one request at a time.
+    pub pipeline: bool,
     /// Pull only operations whose `scope_path` is this path or below it (`None`: what the server
     /// gives this device).
     pub scope: Option<String>,
@@ -60,9 +68,11 @@ impl Default for SyncOptions {
     fn default() -> Self {
         SyncOptions {
             batch_size: 200,
+            batch_size_max: 2_000,
             pull_limit: 500,
             pull_limit_max: 5_000,
             grow_below: Duration::ZERO,
+            pipeline: true,
             scope: None,
             retry: RetryPolicy::default(),
             check_version: true,
@@ -134,6 +144,17 @@ pub struct SyncReport {
     pub transport: TransportStats,
     /// What the server said about itself, if the version was checked.
     pub server: Option<Capabilities>,
+}
+
+/// Frees `value` on a blocking thread when the runtime has worker threads (a page of thousands of
+/// operations takes a while to free, time the sync would otherwise wait), else here.
+pub(crate) fn drop_elsewhere<T: Send + 'static>(value: T) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            drop(h.spawn_blocking(move || drop(value)));
+        }
+        _ => drop(value),
+    }
 }
 
 /// Shared by the push and pull steps.
@@ -212,6 +233,7 @@ where
         },
     };
     let mut batch_size = options.batch_size.max(1);
+    let mut batch_max = options.batch_size_max.max(batch_size);
     let mut pull_limit = options.pull_limit.max(1);
     let mut pull_max = options.pull_limit_max.max(pull_limit);
     if options.check_version {
@@ -229,6 +251,7 @@ where
         if caps.max_ops_per_push > 0 {
             let max = usize::try_from(caps.max_ops_per_push).unwrap_or(usize::MAX);
             batch_size = batch_size.min(max);
+            batch_max = batch_max.min(max);
         }
         if caps.max_pull_limit > 0 {
             pull_limit = pull_limit.min(caps.max_pull_limit);
@@ -241,7 +264,7 @@ where
         run.request(|| transport.report(pending, options.unsynced_photos))
             .await?;
     }
-    run.push(batch_size).await?;
+    run.push(batch_size, batch_max).await?;
     run.pull(pull_limit, pull_max).await?;
     if options.leave_scope
         && let Some(scope) = run.request(|| transport.scope()).await?

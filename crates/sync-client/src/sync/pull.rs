@@ -1,13 +1,16 @@
 //! The pull step: read the feed from the store's cursor, page by page, applying each page (and
-//! moving the cursor) in one local commit before asking for the next. Pages grow while they come
-//! quickly and shrink when they have to be retried.
+//! moving the cursor) in one local commit. Pages grow while they come quickly and shrink when
+//! they have to be retried. Where the transport can ([`Transport::pull_ahead`]), the next page is
+//! fetched and parsed on another worker while this one is applied; it is asked from the cursor
+//! the applied page moves to, so a page fetched ahead is exactly the one asked for next (and if
+//! the fetch fails, it is simply asked again).
 
 use bangfu_core::sync::DeviceStore;
 use bangfu_core::sync::wire::PullResponse;
 
 use super::{Phase, Progress, Run};
 use crate::error::SyncError;
-use crate::transport::{Transport, TransportError};
+use crate::transport::{PullAhead, Transport, TransportError};
 
 impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
     pub(super) async fn pull(&mut self, first: u32, max: u32) -> Result<(), SyncError> {
@@ -25,17 +28,34 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
         let mut limit = first;
         let mut restarts = 0u32;
         self.report_progress(pull_progress(pulled, true));
+        let mut ahead: Option<(u32, PullAhead)> = None;
         loop {
             let started = tokio::time::Instant::now();
             let (mut asked, mut next) = (limit, limit);
-            let page = match self
-                .request(|| {
-                    asked = next;
-                    next = (next / 2).max(first);
-                    transport.pull(cursor, asked, scope, me)
-                })
-                .await
-            {
+            let fetched = match ahead.take() {
+                Some((ahead_limit, fetch)) => {
+                    self.attempts.requests += 1;
+                    asked = ahead_limit;
+                    let fetched = fetch.await.ok();
+                    if fetched.is_none() {
+                        self.attempts.retries += 1; // asked again below
+                    }
+                    fetched
+                }
+                None => None,
+            };
+            let page = match fetched {
+                Some(page) => Ok(page),
+                None => {
+                    self.request(|| {
+                        asked = next;
+                        next = (next / 2).max(first);
+                        transport.pull(cursor, asked, scope, me)
+                    })
+                    .await
+                }
+            };
+            let page = match page {
                 Err(TransportError::Refused {
                     status: 409, body, ..
                 }) if body.code == "scope_grew" && cursor > 0 && restarts < 2 => {
@@ -54,6 +74,11 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                 asked
             };
             check_page(&page, cursor)?;
+            if page.has_more && self.options.pipeline {
+                ahead = transport
+                    .pull_ahead(page.cursor, limit, scope, me)
+                    .map(|fetch| (limit, fetch));
+            }
             self.store
                 .apply_pulled(&page.entries, page.cursor)
                 .map_err(SyncError::store)?;
@@ -62,10 +87,12 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                 .map_err(SyncError::store)?;
             pulled += page.entries.len() as u64;
             cursor = page.cursor;
+            let more = page.has_more;
+            super::drop_elsewhere(page.entries);
             self.report.pulled = pulled;
             self.report.cursor = cursor;
-            self.report_progress(pull_progress(pulled, page.has_more));
-            if !page.has_more {
+            self.report_progress(pull_progress(pulled, more));
+            if !more {
                 return Ok(());
             }
         }

@@ -1,5 +1,14 @@
 //! The push step: send this device's operations in `origin_seq` order, in batches, until the
 //! server has processed all of them.
+//!
+//! Where the transport can send in the background ([`Transport::push_ahead`]), two batches are
+//! in flight: while the server writes batch k, batch k+1 is read from the store, encoded, sent,
+//! and parsed by the server (which writes a device's pushes in arrival order). Answers are still
+//! taken in order, and a batch sent ahead is used only if it follows the batch before and the
+//! server had all of that one; otherwise (a gap, a server behind, an error) it is dropped and its
+//! operations are sent again (answered as duplicates if it was stored).
+
+use std::sync::Arc;
 
 use bangfu_core::sync::DeviceStore;
 use bangfu_core::sync::Operation;
@@ -7,7 +16,7 @@ use bangfu_core::sync::wire::{OpResult, OpStatus, PushRequest, PushResponse};
 
 use super::{Phase, Progress, RejectedOp, Run};
 use crate::error::SyncError;
-use crate::transport::{Transport, TransportError};
+use crate::transport::{PushAhead, Transport, TransportError};
 
 /// Pushes in a row that make the server process nothing before the sync gives up.
 const MAX_STALLS: u32 = 3;
@@ -21,7 +30,11 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
     /// the batch is sent again (answered as duplicates); when the server is behind what was sent
     /// (a gap: it lost operations, or a batch was cut), the device resends from where the server
     /// is.
-    pub(super) async fn push(&mut self, mut batch_size: usize) -> Result<(), SyncError> {
+    pub(super) async fn push(
+        &mut self,
+        mut batch_size: usize,
+        mut batch_max: usize,
+    ) -> Result<(), SyncError> {
         let device_id = self.store.device_id();
         let mut after = self.store.acked_seq().map_err(SyncError::store)?;
         let mut total = self.store.pending_count().map_err(SyncError::store)?;
@@ -30,11 +43,28 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
         let mut regressions = 0u32;
         let transport = self.transport;
         self.report_progress(push_progress(done, total, total > 0));
+        let mut ahead: Option<(Arc<PushRequest>, PushAhead)> = None;
+        // The last seq of the batch answered before: a batch sent ahead follows it.
+        let mut prev_last = after;
         loop {
-            let ops = self
-                .store
-                .pending_ops(after, batch_size)
-                .map_err(SyncError::store)?;
+            let started = tokio::time::Instant::now();
+            let (request, in_flight) = match ahead.take() {
+                // It follows the batch before, and the server has all up to that one (it may
+                // have more: the batch sent ahead itself, written first, answered below).
+                Some((request, sent))
+                    if starts_at(&request) == Some(prev_last + 1) && after >= prev_last =>
+                {
+                    (request, Some(sent))
+                }
+                _ => {
+                    let ops = self
+                        .store
+                        .pending_ops(after, batch_size)
+                        .map_err(SyncError::store)?;
+                    (Arc::new(PushRequest::new(device_id, ops)), None)
+                }
+            };
+            let ops = &request.ops;
             let (Some(first), Some(last)) = (ops.first(), ops.last()) else {
                 // Nothing left, unless the server is behind and the device no longer has them.
                 if after < self.store.acked_seq().map_err(SyncError::store)? {
@@ -46,30 +76,72 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                 break;
             };
             let (first, last) = (first.origin_seq, last.origin_seq);
-            if first != after + 1 {
+            prev_last = last;
+            if in_flight.is_none() && first != after + 1 {
                 return Err(SyncError::MissingLocalOps {
                     from: after + 1,
                     found: Some(first),
                 });
             }
             let sent = ops.len() as u64;
-            let request = PushRequest { device_id, ops };
+            // This batch goes now (unless it already went), and the next one right behind it.
+            let pipeline = self.options.pipeline;
+            let in_flight =
+                in_flight.or_else(|| pipeline.then(|| transport.push_ahead(request.clone()))?);
+            if in_flight.is_some() {
+                let next = self
+                    .store
+                    .pending_ops(last, batch_size)
+                    .map_err(SyncError::store)?;
+                if !next.is_empty() {
+                    let next = Arc::new(PushRequest::new(device_id, next));
+                    ahead = transport.push_ahead(next.clone()).map(|sent| (next, sent));
+                }
+            }
             let mut attempts = 0u64;
-            let outcome = self
-                .request(|| {
+            let answered = match in_flight {
+                Some(sent) => {
                     attempts += 1;
-                    transport.push(&request)
-                })
-                .await;
+                    self.attempts.requests += 1;
+                    match sent.await {
+                        Err(e) if e.is_retryable() => {
+                            self.attempts.retries += 1;
+                            None
+                        }
+                        // Written before the batch it follows (it overtook it on the way): an
+                        // older view of the server than the answer before; sent again.
+                        Ok(r) if r.device_seq < after => {
+                            self.attempts.retries += 1;
+                            None
+                        }
+                        other => Some(other),
+                    }
+                }
+                None => None,
+            };
+            let outcome = match answered {
+                Some(outcome) => outcome,
+                None => {
+                    self.request(|| {
+                        attempts += 1;
+                        transport.push(&request)
+                    })
+                    .await
+                }
+            };
             self.report.ops_sent += attempts * sent;
             let response = match outcome {
                 Ok(r) => r,
                 Err(TransportError::Refused { status: 413, .. }) if batch_size > 1 => {
                     batch_size /= 2;
+                    batch_max = batch_size;
                     continue;
                 }
                 Err(e) => return Err(e.into()),
             };
+            if started.elapsed() < self.options.grow_below {
+                batch_size = batch_size.saturating_mul(2).min(batch_max);
+            }
             self.store
                 .observe_server_clock(response.server_hlc)
                 .map_err(SyncError::store)?;
@@ -142,6 +214,11 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
         }
         counted
     }
+}
+
+/// The first `origin_seq` of a batch.
+fn starts_at(request: &PushRequest) -> Option<u64> {
+    request.ops.first().map(|o| o.origin_seq)
 }
 
 fn push_progress(done: u64, total: u64, more: bool) -> Progress {

@@ -162,10 +162,7 @@ impl MemoryServer {
                     self.clock.observe(op.hlc);
                     self.states.entry(key).or_default().apply(op);
                     let server_seq = self.feed.last().map_or(0, |e| e.server_seq) + 1;
-                    self.feed.push(FeedEntry {
-                        server_seq,
-                        op: op.clone(),
-                    });
+                    self.feed.push(FeedEntry::new(server_seq, op.clone()));
                     *self.stored.entry((req.device_id, seq)).or_default() += 1;
                     self.devices
                         .entry(req.device_id)

@@ -1,0 +1,101 @@
+//! WAL checkpoints on a background thread. A pulled page writes a few megabytes to the WAL;
+//! copying them into the database file (`PRAGMA wal_checkpoint(PASSIVE)`, which never blocks the
+//! writer or readers) would otherwise run inside the next commit (SQLite's automatic checkpoint)
+//! and hold up the sync. Here the store nudges the thread after such commits and the copy runs on
+//! another core while the next page is applied. SQLite's automatic checkpoint stays on with a
+//! higher threshold ([`FALLBACK_PAGES`]) so the WAL stays bounded if this thread falls behind.
+//!
+//! Checkpoints wait for a pause in the commits (`QUIET`): a sync's pages are applied first.
+//!
+//! The sync server uses the same checkpointer for its database. This crate logs nothing: a failed
+//! checkpoint is simply retried at the next nudge (or done by SQLite's automatic one).
+
+use std::path::Path;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+use crate::error::StoreError;
+
+/// WAL pages after which a store's commit checkpoints by itself (256 MB at 4 KB pages: a
+/// county-wide first pull of 100,000 visits writes about that much before it pauses).
+pub(crate) const FALLBACK_PAGES: u32 = 65_536;
+
+/// The background checkpointer of a file store; stops (after a last checkpoint) when dropped.
+#[derive(Debug)]
+pub struct Checkpointer {
+    nudge: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Starts the thread with its own connection to the WAL database at `path`. If it cannot,
+    /// the database relies on SQLite's automatic checkpoint alone.
+    pub fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(1))?;
+        let (tx, rx) = mpsc::sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("bangfu-store-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    if !after_the_burst(&rx) {
+                        break;
+                    }
+                    // A failure (busy, I/O) is retried at the next nudge.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+                // Closing: leave as little WAL behind as the other connections allow.
+                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            })
+            .map_err(|e| StoreError::Sync {
+                code: "checkpoint_thread",
+                message: format!("cannot start the checkpoint thread: {e}"),
+            })?;
+        Ok(Checkpointer {
+            nudge: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// Asks for a checkpoint soon (nudges arriving while one runs are merged into the next).
+    pub fn nudge(&self) {
+        if let Some(tx) = &self.nudge {
+            // Full: one is already asked for; disconnected: the thread ended (nothing to do).
+            let _ = tx.try_send(());
+        }
+    }
+}
+
+/// A checkpoint waits until commits pause for [`QUIET`] (a sync's burst of batches or pages is
+/// written first, and the copy does not take a core from it), but no longer than [`MAX_DELAY`].
+const QUIET: Duration = Duration::from_millis(200);
+/// See [`QUIET`].
+const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// Waits out a burst of nudges (see [`QUIET`]); `false` when the store is closing.
+fn after_the_burst(rx: &Receiver<()>) -> bool {
+    let first = Instant::now();
+    loop {
+        let left = MAX_DELAY.saturating_sub(first.elapsed());
+        if left.is_zero() {
+            return true;
+        }
+        match rx.recv_timeout(QUIET.min(left)) {
+            Ok(()) => {}
+            Err(RecvTimeoutError::Timeout) => return true,
+            Err(RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        drop(self.nudge.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! One device's pushes are written in the order they arrived. A device may keep two pushes in
+//! flight (the client sends batch k+1 while the server writes batch k, so that reading, decoding
+//! and parsing k+1 overlap writing k); written out of order, k+1 would find a gap and be refused
+//! (`seq_gap`, nothing stored) and sent again. Each push takes its place in its device's queue
+//! when it arrives (a fair, first-in first-out `tokio::sync::Mutex`), reads and parses its body
+//! meanwhile, and is written when every earlier push of the device is done. Pushes of different
+//! devices do not wait for each other here (the database takes one write at a time anyway).
+//!
+//! Two pushes sent one right after the other may still arrive in the other order (on two
+//! connections). A push whose turn comes while the operations before it are missing and another
+//! push of its device waits lets that one go first (a few times at most). Correctness never
+//! depends on any of this: a push written out of order is answered `seq_gap` and resent.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OwnedMutexGuard;
+use uuid::Uuid;
+
+/// The queues, one per device that pushed since the server started.
+#[derive(Debug, Default)]
+pub(crate) struct PushOrder {
+    devices: Mutex<HashMap<Uuid, Arc<DeviceQueue>>>,
+}
+
+#[derive(Debug, Default)]
+struct DeviceQueue {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// Pushes of the device in the queue or being written.
+    pushes: AtomicUsize,
+}
+
+/// A push counted in its device's queue until dropped.
+#[derive(Debug)]
+struct Registered(Arc<DeviceQueue>);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.0.pushes.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A device's turn to write, held until the push is answered.
+#[derive(Debug)]
+pub(crate) struct Turn {
+    _guard: OwnedMutexGuard<()>,
+    queue: Registered,
+}
+
+impl Turn {
+    /// Whether another push of the device waits behind this one.
+    pub(crate) fn others_waiting(&self) -> bool {
+        self.queue.0.pushes.load(Ordering::Acquire) > 1
+    }
+}
+
+impl PushOrder {
+    /// Waits for `device`'s turn. Call it (and poll it once: `tokio::join!` does) as soon as
+    /// the push arrives: its place in the queue is taken at the first poll.
+    pub(crate) async fn turn(&self, device: Uuid) -> Turn {
+        let queue = {
+            let mut devices = match self.devices.lock() {
+                Ok(d) => d,
+                Err(poisoned) => poisoned.into_inner(), // the map stays usable
+            };
+            devices.entry(device).or_default().clone()
+        };
+        queue.pushes.fetch_add(1, Ordering::AcqRel);
+        let registered = Registered(queue.clone());
+        let guard = queue.turn.clone().lock_owned().await;
+        Turn {
+            _guard: guard,
+            queue: registered,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Polls `f` once: `Some` if it finished.
+    async fn futures_poll_once<F: std::future::Future + Unpin>(mut f: F) -> Option<F::Output> {
+        std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(match std::pin::Pin::new(&mut f).poll(cx) {
+                std::task::Poll::Ready(v) => Some(v),
+                std::task::Poll::Pending => None,
+            })
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_device_s_pushes_take_turns_in_arrival_order_others_do_not_wait() {
+        let order = Arc::new(PushOrder::default());
+        let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let first = order.turn(a).await;
+        // A second push of device a waits; device b does not.
+        let o = order.clone();
+        let second = tokio::spawn(async move { o.turn(a).await });
+        tokio::task::yield_now().await;
+        let other = tokio::time::timeout(std::time::Duration::from_secs(1), order.turn(b)).await;
+        assert!(other.is_ok(), "device b waited for device a");
+        assert!(
+            !second.is_finished(),
+            "a's second push did not wait for its first"
+        );
+        drop(first);
+        let second = tokio::time::timeout(std::time::Duration::from_secs(1), second).await;
+        let second = match second {
+            Ok(Ok(turn)) => turn,
+            other => panic!("a's second push never got its turn: {other:?}"),
+        };
+        assert!(!second.others_waiting());
+        let third = order.turn(a);
+        tokio::pin!(third);
+        assert!(futures_poll_once(third.as_mut()).await.is_none());
+        assert!(
+            second.others_waiting(),
+            "the third push waits behind the second"
+        );
+    }
+}
