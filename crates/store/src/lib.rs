@@ -108,6 +108,14 @@ impl Store {
         })
     }
 
+    /// Copies the whole WAL into the database file now and empties it (`wal_checkpoint(TRUNCATE)`;
+    /// nothing to do for an in-memory store). For a quiet moment: it waits for readers.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Asks the background checkpointer (file stores) to copy the WAL into the database file.
     pub(crate) fn nudge_checkpoint(&self) {
         if let Some(c) = &self.checkpointer {

@@ -610,3 +610,37 @@ fn pulled_pages_are_copied_into_the_database_file_in_the_background() {
     assert_eq!(in_file(), ops.len() as i64);
     assert_eq!(count(&b, "ops"), ops.len() as i64);
 }
+
+#[test]
+fn entries_as_a_device_receives_them_apply_like_plain_ones() {
+    let (a, ops) = a_with_dataset();
+    let received: Vec<FeedEntry> = feed(&ops, 1)
+        .iter()
+        .map(|e| {
+            let json = serde_json::to_string(&e.op).expect("json");
+            FeedEntry::received(e.server_seq, &json).expect("parse")
+        })
+        .collect();
+    assert!(
+        received.iter().any(|e| e.record.is_some()),
+        "creations come with their records prepared"
+    );
+    let mut b = store(2);
+    b.apply_pulled(&received, ops.len() as u64).expect("apply");
+    assert_eq!(content(&b), content(&a));
+    assert_eq!(b.entity_states().expect("b"), a.entity_states().expect("a"));
+    // A prepared record that does not belong to its operation is not used.
+    let mut wrong = feed(&ops, 1);
+    let donor = received
+        .iter()
+        .find_map(|e| e.record.clone())
+        .expect("a record");
+    for e in &mut wrong {
+        if e.op.create && e.op.entity_id != donor.id() {
+            e.record = Some(donor.clone());
+        }
+    }
+    let mut c = store(3);
+    c.apply_pulled(&wrong, ops.len() as u64).expect("apply");
+    assert_eq!(content(&c), content(&a));
+}

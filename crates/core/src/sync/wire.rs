@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::model::record::Record;
 use crate::sync::hlc::Hlc;
 use crate::sync::op::Operation;
 
@@ -97,20 +98,43 @@ pub struct FeedEntry {
     /// `op` again; it parses to `op` by construction, and keeps fields a newer server added.
     #[serde(skip)]
     pub op_json: Option<String>,
+    /// For an operation that creates its record: the record its fields make
+    /// ([`record_from_fields`](crate::sync::op::record_from_fields)), when the receiver prepared
+    /// it (a device does so while the page before is applied). Not on the wire.
+    #[serde(skip)]
+    pub record: Option<Record>,
 }
 
 impl FeedEntry {
-    /// An entry without the received JSON (a server, a test).
+    /// An entry without the received JSON or a prepared record (a server, a test).
     pub fn new(server_seq: u64, op: Operation) -> FeedEntry {
         FeedEntry {
             server_seq,
             op,
             op_json: None,
+            record: None,
         }
+    }
+
+    /// An entry as a device receives it: the operation parsed from `json`, which is kept, and
+    /// the record a creation makes prepared.
+    pub fn received(server_seq: u64, json: &str) -> Result<FeedEntry, serde_json::Error> {
+        let op: Operation = serde_json::from_str(json)?;
+        let record = if op.create {
+            crate::sync::op::record_from_fields(&op.entity, op.entity_id, &op.fields).ok()
+        } else {
+            None
+        };
+        Ok(FeedEntry {
+            server_seq,
+            op,
+            op_json: Some(json.to_owned()),
+            record,
+        })
     }
 }
 
-/// Equal when position and operation are: `op_json` is a cache of how `op` was received.
+/// Equal when position and operation are: `op_json` and `record` are made from `op`.
 impl PartialEq for FeedEntry {
     fn eq(&self, other: &FeedEntry) -> bool {
         self.server_seq == other.server_seq && self.op == other.op

@@ -59,7 +59,7 @@ pub(crate) fn apply_pulled(
                     // This device's own, unknown here (restored from an old backup).
                     own_seq = own_seq.max(e.op.origin_seq);
                 }
-                apply_new(conn, &e.op, m)?;
+                apply_new(conn, &e.op, e.record.as_ref(), m)?;
             } else {
                 ops::set_server_seq(conn, e.op.op_id, e.server_seq)?;
             }
@@ -75,11 +75,20 @@ pub(crate) fn apply_pulled(
 }
 
 /// Merges an operation not held before into its record's state and materializes the record.
-fn apply_new(conn: &Connection, op: &Operation, m: &mut Materializer) -> Result<()> {
+/// `prepared`: the record a creating operation makes, if the caller made it already.
+fn apply_new(
+    conn: &Connection,
+    op: &Operation,
+    prepared: Option<&Record>,
+    m: &mut Materializer,
+) -> Result<()> {
     // The first operation of a record (every pulled visit): no state to read, and the winners
     // are the operation's own fields.
     if state::insert_first(conn, op, Mat::Done)? {
-        let mat = m.materialize(conn, &op.entity, op.entity_id, &op.fields, true)?;
+        let mat = match prepared.filter(|r| op.create && r.id() == op.entity_id) {
+            Some(record) => m.materialize_record(conn, record, true)?,
+            None => m.materialize(conn, &op.entity, op.entity_id, &op.fields, true)?,
+        };
         if mat != Mat::Done {
             state::mark(conn, op.entity_id, mat)?;
         }
@@ -130,20 +139,34 @@ impl Materializer {
         fields: &std::collections::BTreeMap<String, serde_json::Value>,
         new_state: bool,
     ) -> Result<Mat> {
-        let Some(table) = table_of(entity) else {
+        if table_of(entity).is_none() {
             return Ok(Mat::Failed); // an entity of a newer schema: kept, shown after an upgrade
-        };
+        }
         let Ok(record) = record_from_fields(entity, id, fields) else {
             return Ok(Mat::Failed); // e.g. an edit that arrived before its record's creation
         };
+        self.materialize_record(conn, &record, new_state)
+    }
+
+    /// [`Materializer::materialize`] with the record already made from the fields.
+    pub(crate) fn materialize_record(
+        &mut self,
+        conn: &Connection,
+        record: &Record,
+        new_state: bool,
+    ) -> Result<Mat> {
+        let Some(table) = table_of(record.entity()) else {
+            return Ok(Mat::Failed);
+        };
+        let id = record.id();
         let first_write = !self.written.contains_key(&id);
         let written = if first_write && new_state {
-            match write_atomically(conn, &record, true) {
+            match write_atomically(conn, record, true) {
                 Err(StoreError::Duplicate { .. }) => {
                     // Imported without operations: replaced, and remembered.
                     let prior = read::get_record(conn, table.entity, id)?;
                     self.track(id, table.entity, prior);
-                    write_atomically(conn, &record, false)
+                    write_atomically(conn, record, false)
                 }
                 inserted => {
                     if inserted.is_ok() {
@@ -157,7 +180,7 @@ impl Materializer {
                 let prior = read::get_record(conn, table.entity, id)?;
                 self.track(id, table.entity, prior);
             }
-            write_atomically(conn, &record, false)
+            write_atomically(conn, record, false)
         };
         match written {
             Ok(()) => {

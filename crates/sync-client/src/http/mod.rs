@@ -122,14 +122,7 @@ impl RawPullResponse<'_> {
         let entries = raw
             .entries
             .into_iter()
-            .map(|e| {
-                let json = e.op.get();
-                Ok(FeedEntry {
-                    server_seq: e.server_seq,
-                    op: serde_json::from_str(json)?,
-                    op_json: Some(json.to_owned()),
-                })
-            })
+            .map(|e| FeedEntry::received(e.server_seq, e.op.get()))
             .collect::<Result<Vec<_>, serde_json::Error>>()?;
         Ok(PullResponse {
             entries,
