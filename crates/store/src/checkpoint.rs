@@ -47,8 +47,10 @@ impl Checkpointer {
                     // A failure (busy, I/O) is retried at the next nudge.
                     let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
                 }
-                // Closing: leave as little WAL behind as the other connections allow.
-                let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+                // Closing: copy what the other connections allow without waiting for them (the
+                // store being dropped must not wait; SQLite copies the rest and removes the WAL
+                // when the last connection closes).
+                let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
             })
             .map_err(|e| StoreError::Sync {
                 code: "checkpoint_thread",

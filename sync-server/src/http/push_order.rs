@@ -4,7 +4,8 @@
 //! (`seq_gap`, nothing stored) and sent again. Each push takes its place in its device's queue
 //! when it arrives (a fair, first-in first-out `tokio::sync::Mutex`), reads and parses its body
 //! meanwhile, and is written when every earlier push of the device is done. Pushes of different
-//! devices do not wait for each other here (the database takes one write at a time anyway).
+//! devices do not wait for each other here (the database takes one write at a time anyway). A
+//! queue lives while its device has a push in it.
 //!
 //! Two pushes sent one right after the other may still arrive in the other order (on two
 //! connections). A push whose turn comes while the operations before it are missing and another
@@ -18,10 +19,19 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OwnedMutexGuard;
 use uuid::Uuid;
 
-/// The queues, one per device that pushed since the server started.
+type Queues = Mutex<HashMap<Uuid, Arc<DeviceQueue>>>;
+
+/// The queues, one per device with a push in the queue or being written (removed with its last).
 #[derive(Debug, Default)]
 pub(crate) struct PushOrder {
-    devices: Mutex<HashMap<Uuid, Arc<DeviceQueue>>>,
+    devices: Arc<Queues>,
+}
+
+fn lock(queues: &Queues) -> std::sync::MutexGuard<'_, HashMap<Uuid, Arc<DeviceQueue>>> {
+    match queues.lock() {
+        Ok(d) => d,
+        Err(poisoned) => poisoned.into_inner(), // the map stays usable
+    }
 }
 
 #[derive(Debug, Default)]
@@ -31,13 +41,26 @@ struct DeviceQueue {
     pushes: AtomicUsize,
 }
 
-/// A push counted in its device's queue until dropped.
+/// A push counted in its device's queue until dropped; the last one removes the queue.
 #[derive(Debug)]
-struct Registered(Arc<DeviceQueue>);
+struct Registered {
+    queue: Arc<DeviceQueue>,
+    device: Uuid,
+    devices: Arc<Queues>,
+}
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        self.0.pushes.fetch_sub(1, Ordering::AcqRel);
+        // Under the map's lock, as the count is raised: a queue is never removed while a push
+        // is being added to it.
+        let mut devices = lock(&self.devices);
+        if self.queue.pushes.fetch_sub(1, Ordering::AcqRel) == 1
+            && devices
+                .get(&self.device)
+                .is_some_and(|q| Arc::ptr_eq(q, &self.queue))
+        {
+            devices.remove(&self.device);
+        }
     }
 }
 
@@ -51,7 +74,7 @@ pub(crate) struct Turn {
 impl Turn {
     /// Whether another push of the device waits behind this one.
     pub(crate) fn others_waiting(&self) -> bool {
-        self.queue.0.pushes.load(Ordering::Acquire) > 1
+        self.queue.queue.pushes.load(Ordering::Acquire) > 1
     }
 }
 
@@ -60,14 +83,16 @@ impl PushOrder {
     /// the push arrives: its place in the queue is taken at the first poll.
     pub(crate) async fn turn(&self, device: Uuid) -> Turn {
         let queue = {
-            let mut devices = match self.devices.lock() {
-                Ok(d) => d,
-                Err(poisoned) => poisoned.into_inner(), // the map stays usable
-            };
-            devices.entry(device).or_default().clone()
+            let mut devices = lock(&self.devices);
+            let queue = devices.entry(device).or_default().clone();
+            queue.pushes.fetch_add(1, Ordering::AcqRel);
+            queue
         };
-        queue.pushes.fetch_add(1, Ordering::AcqRel);
-        let registered = Registered(queue.clone());
+        let registered = Registered {
+            queue: queue.clone(),
+            device,
+            devices: self.devices.clone(),
+        };
         let guard = queue.turn.clone().lock_owned().await;
         Turn {
             _guard: guard,
@@ -113,12 +138,14 @@ mod tests {
             other => panic!("a's second push never got its turn: {other:?}"),
         };
         assert!(!second.others_waiting());
-        let third = order.turn(a);
-        tokio::pin!(third);
+        let mut third = Box::pin(order.turn(a));
         assert!(futures_poll_once(third.as_mut()).await.is_none());
         assert!(
             second.others_waiting(),
             "the third push waits behind the second"
         );
+        // Queues go with their last push (also one that gave up waiting).
+        drop((third, second, other));
+        assert!(lock(&order.devices).is_empty());
     }
 }
