@@ -115,6 +115,11 @@ pub fn decode(raw: Bytes, encoding: Encoding, max: u64) -> Result<Bytes, ApiErro
             .read_to_end(&mut out)
             .map_err(|_| bad("gzip"))?,
         Encoding::Zstd => {
+            // A frame that says its size (the client's do) is read into a buffer of that size
+            // at once (never more than the limit, whatever it says), not one grown step by step.
+            if let Ok(Some(size)) = zstd::zstd_safe::get_frame_content_size(&raw) {
+                out.reserve(usize::try_from(size.min(cap)).unwrap_or(0));
+            }
             let decoder = zstd::stream::read::Decoder::new(&raw[..]).map_err(|_| bad("zstd"))?;
             decoder
                 .take(cap)
