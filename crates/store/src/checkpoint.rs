@@ -5,7 +5,8 @@
 //! another core while the next page is applied. SQLite's automatic checkpoint stays on with a
 //! higher threshold ([`FALLBACK_PAGES`]) so the WAL stays bounded if this thread falls behind.
 //!
-//! Checkpoints wait for a pause in the commits (`QUIET`): a sync's pages are applied first.
+//! On a device, checkpoints wait for a pause in the commits ([`DEVICE_QUIET`]): a sync's pages are
+//! applied first.
 //!
 //! The sync server uses the same checkpointer for its database. This crate logs nothing: a failed
 //! checkpoint is simply retried at the next nudge (or done by SQLite's automatic one).
@@ -33,7 +34,9 @@ pub struct Checkpointer {
 impl Checkpointer {
     /// Starts the thread with its own connection to the WAL database at `path`. If it cannot,
     /// the database relies on SQLite's automatic checkpoint alone.
-    pub fn start(path: &Path) -> Result<Checkpointer, StoreError> {
+    /// `quiet`: how long commits must pause before a checkpoint (see [`DEVICE_QUIET`]); zero
+    /// checkpoints after every nudge.
+    pub fn start(path: &Path, quiet: Duration) -> Result<Checkpointer, StoreError> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(1))?;
         let (tx, rx) = mpsc::sync_channel::<()>(1);
@@ -41,7 +44,7 @@ impl Checkpointer {
             .name("bangfu-store-checkpoint".into())
             .spawn(move || {
                 while rx.recv().is_ok() {
-                    if !after_the_burst(&rx) {
+                    if !quiet.is_zero() && !after_the_burst(&rx, quiet) {
                         break;
                     }
                     // A failure (busy, I/O) is retried at the next nudge.
@@ -71,21 +74,24 @@ impl Checkpointer {
     }
 }
 
-/// A checkpoint waits until commits pause for [`QUIET`] (a sync's burst of batches or pages is
-/// written first, and the copy does not take a core from it), but no longer than [`MAX_DELAY`].
-const QUIET: Duration = Duration::from_millis(200);
-/// See [`QUIET`].
+/// On a device, a checkpoint waits until commits pause for this long (a sync's burst of pages is
+/// applied first, and the copy does not take a core from it), but no longer than [`MAX_DELAY`].
+/// (The sync server checkpoints after every push instead: a large checkpoint left for later makes
+/// the next small push's fsync wait for its writes on the same disk.)
+pub const DEVICE_QUIET: Duration = Duration::from_millis(200);
+/// See [`DEVICE_QUIET`].
 const MAX_DELAY: Duration = Duration::from_secs(10);
 
-/// Waits out a burst of nudges (see [`QUIET`]); `false` when the store is closing.
-fn after_the_burst(rx: &Receiver<()>) -> bool {
+/// Waits out a burst of nudges (until `quiet` passes without one); `false` when the store is
+/// closing.
+fn after_the_burst(rx: &Receiver<()>, quiet: Duration) -> bool {
     let first = Instant::now();
     loop {
         let left = MAX_DELAY.saturating_sub(first.elapsed());
         if left.is_zero() {
             return true;
         }
-        match rx.recv_timeout(QUIET.min(left)) {
+        match rx.recv_timeout(quiet.min(left)) {
             Ok(()) => {}
             Err(RecvTimeoutError::Timeout) => return true,
             Err(RecvTimeoutError::Disconnected) => return false,

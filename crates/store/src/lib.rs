@@ -70,7 +70,7 @@ impl Store {
         let path = path.as_ref();
         let conn = Connection::open(path)?;
         let mut store = Store::init(conn, true)?;
-        store.checkpointer = checkpoint::Checkpointer::start(path).ok();
+        store.checkpointer = checkpoint::Checkpointer::start(path, checkpoint::DEVICE_QUIET).ok();
         if store.checkpointer.is_some() {
             store
                 .conn

@@ -4,7 +4,7 @@
 //! of read-only connections for pulls, which WAL lets run while a push commits, and for checking a
 //! large batch on several threads (module `precheck`). Every commit is fsynced
 //! (`synchronous = FULL`): an answered push survives `kill -9` and power loss. WAL checkpoints run
-//! on a background thread (`bangfu_store::checkpoint`, once pushes pause), so a push does not
+//! on a background thread (`bangfu_store::checkpoint`, after every push), so a push does not
 //! wait for them.
 //!
 //! One server process per database file: the writer's lock is a mutex in this process.
@@ -119,7 +119,7 @@ impl SqliteStorage {
                 // Checkpoints run in the background; the writer checkpoints itself only if the WAL
                 // grows past ~1 GiB (the background thread fell far behind).
                 conn.pragma_update(None, "wal_autocheckpoint", 262_144)?;
-                let c = bangfu_store::checkpoint::Checkpointer::start(p)
+                let c = bangfu_store::checkpoint::Checkpointer::start(p, std::time::Duration::ZERO)
                     .map_err(|e| StorageError::Open(e.to_string()))?;
                 Some(c)
             }
