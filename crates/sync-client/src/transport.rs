@@ -86,13 +86,34 @@ pub trait Transport {
     }
 }
 
+/// An answer being fetched in the background, to await later.
+pub type Ahead<T> = std::pin::Pin<Box<dyn Future<Output = Result<T, TransportError>> + Send>>;
 /// A pull page being fetched in the background ([`Transport::pull_ahead`]).
-pub type PullAhead =
-    std::pin::Pin<Box<dyn Future<Output = Result<PullResponse, TransportError>> + Send>>;
-
+pub type PullAhead = Ahead<PullResponse>;
 /// A push being sent in the background ([`Transport::push_ahead`]).
-pub type PushAhead =
-    std::pin::Pin<Box<dyn Future<Output = Result<PushResponse, TransportError>> + Send>>;
+pub type PushAhead = Ahead<PushResponse>;
+
+/// The current runtime if it has worker threads (on one thread, a background task would not run
+/// while the caller works).
+pub(crate) fn multi_thread_runtime() -> Option<tokio::runtime::Handle> {
+    let handle = tokio::runtime::Handle::try_current().ok()?;
+    (handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread).then_some(handle)
+}
+
+/// Runs `request` as a task on another worker (a multi-threaded runtime only) and gives its
+/// answer to await later.
+pub(crate) fn spawn_ahead<T: Send + 'static>(
+    request: impl Future<Output = Result<T, TransportError>> + Send + 'static,
+) -> Option<Ahead<T>> {
+    let task = multi_thread_runtime()?.spawn(request);
+    Some(Box::pin(async move {
+        task.await.unwrap_or_else(|e| {
+            Err(TransportError::Cut(format!(
+                "the background request stopped: {e}"
+            )))
+        })
+    }))
+}
 
 /// Why one request failed. [`TransportError::is_retryable`] says whether trying the same request
 /// again later may succeed.

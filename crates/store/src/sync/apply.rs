@@ -139,11 +139,10 @@ impl Materializer {
         fields: &std::collections::BTreeMap<String, serde_json::Value>,
         new_state: bool,
     ) -> Result<Mat> {
-        if table_of(entity).is_none() {
-            return Ok(Mat::Failed); // an entity of a newer schema: kept, shown after an upgrade
-        }
         let Ok(record) = record_from_fields(entity, id, fields) else {
-            return Ok(Mat::Failed); // e.g. an edit that arrived before its record's creation
+            // An edit that arrived before its record's creation, or an entity of a newer schema:
+            // kept, written once complete or after an upgrade.
+            return Ok(Mat::Failed);
         };
         self.materialize_record(conn, &record, new_state)
     }
@@ -156,7 +155,7 @@ impl Materializer {
         new_state: bool,
     ) -> Result<Mat> {
         let Some(table) = table_of(record.entity()) else {
-            return Ok(Mat::Failed);
+            return Ok(Mat::Failed); // an entity of a newer schema: kept, shown after an upgrade
         };
         let id = record.id();
         let first_write = !self.written.contains_key(&id);

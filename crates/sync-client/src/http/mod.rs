@@ -21,7 +21,9 @@ use uuid::Uuid;
 
 pub use codec::RequestEncoding;
 
-use crate::transport::{PullAhead, PushAhead, Transport, TransportError, TransportStats};
+use crate::transport::{
+    PullAhead, PushAhead, Transport, TransportError, TransportStats, spawn_ahead,
+};
 
 /// Settings of an [`HttpTransport`]. The defaults suit a 2G link: generous timeouts, zstd.
 #[derive(Debug, Clone)]
@@ -347,13 +349,6 @@ impl HttpTransport {
     }
 }
 
-/// The current runtime if it has worker threads (on one thread, a background task would not run
-/// while the caller works).
-fn multi_thread_runtime() -> Option<tokio::runtime::Handle> {
-    let handle = tokio::runtime::Handle::try_current().ok()?;
-    (handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread).then_some(handle)
-}
-
 /// Estimated size of the request line and headers as HTTP/1.1 sends them, including `host` and
 /// `content-length`, which the HTTP stack adds.
 fn request_head_len(request: &reqwest::Request, body_len: u64) -> u64 {
@@ -457,13 +452,8 @@ impl Transport for HttpTransport {
 
     /// On a multi-threaded runtime the push is encoded and sent by a task on another worker.
     fn push_ahead(&self, request: Arc<PushRequest>) -> Option<PushAhead> {
-        let handle = multi_thread_runtime()?;
         let me = self.clone();
-        let task = handle.spawn(async move { me.push(&request).await });
-        Some(Box::pin(async move {
-            task.await
-                .unwrap_or_else(|e| Err(TransportError::Cut(format!("the push stopped: {e}"))))
-        }))
+        spawn_ahead(async move { me.push(&request).await })
     }
 
     /// On a multi-threaded runtime the page is fetched, decoded and parsed by a task on another
@@ -475,17 +465,12 @@ impl Transport for HttpTransport {
         scope: Option<&str>,
         exclude_origin: Option<(Uuid, u64)>,
     ) -> Option<PullAhead> {
-        let handle = multi_thread_runtime()?;
         let me = self.clone();
         let scope = scope.map(str::to_owned);
-        let task = handle.spawn(async move {
+        spawn_ahead(async move {
             me.pull(after, limit, scope.as_deref(), exclude_origin)
                 .await
-        });
-        Some(Box::pin(async move {
-            task.await
-                .unwrap_or_else(|e| Err(TransportError::Cut(format!("the fetch stopped: {e}"))))
-        }))
+        })
     }
 
     async fn version(&self) -> Result<Capabilities, TransportError> {

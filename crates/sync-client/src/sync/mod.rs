@@ -149,11 +149,9 @@ pub struct SyncReport {
 /// Frees `value` on a blocking thread when the runtime has worker threads (a page of thousands of
 /// operations takes a while to free, time the sync would otherwise wait), else here.
 pub(crate) fn drop_elsewhere<T: Send + 'static>(value: T) {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            drop(h.spawn_blocking(move || drop(value)));
-        }
-        _ => drop(value),
+    match crate::transport::multi_thread_runtime() {
+        Some(h) => drop(h.spawn_blocking(move || drop(value))),
+        None => drop(value),
     }
 }
 
