@@ -36,6 +36,11 @@ use tauri::{AppHandle, Manager, State};
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
+/// mimalloc, here so that the desktop binary and the phone's library both use it: a sync frees
+/// thousands of small JSON values per page, where the platform's allocator is much slower.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A command's answer: its value, or the app's error as the UI receives it.
 type Cmd<T> = Result<T, ErrorBody>;
 

@@ -15,6 +15,11 @@ use bangfu_store::Store;
 use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 
+/// mimalloc, as in the app (src-tauri) and the server: applying a pulled page frees thousands of
+/// small JSON values, where glibc's allocator spends much of its time consolidating free lists.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "bangfu",

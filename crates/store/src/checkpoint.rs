@@ -20,9 +20,11 @@ use rusqlite::Connection;
 
 use crate::error::StoreError;
 
-/// WAL pages after which a store's commit checkpoints by itself (256 MB at 4 KB pages: a
-/// county-wide first pull of 100,000 visits writes about that much before it pauses).
-pub(crate) const FALLBACK_PAGES: u32 = 65_536;
+/// WAL pages after which a store's commit checkpoints by itself (1 GiB at 4 KB pages): only if
+/// this thread falls far behind. Lower, it fired inside a large first pull (100,000 visits write
+/// about 300 MB to the WAL) and copied a quarter of a gigabyte on the syncing thread, a fifth of
+/// the pull's time.
+pub const FALLBACK_PAGES: u32 = 262_144;
 
 /// The background checkpointer of a file store; stops (after a last checkpoint) when dropped.
 #[derive(Debug)]
@@ -79,8 +81,13 @@ impl Checkpointer {
 /// (The sync server checkpoints after every push instead: a large checkpoint left for later makes
 /// the next small push's fsync wait for its writes on the same disk.)
 pub const DEVICE_QUIET: Duration = Duration::from_millis(200);
-/// See [`DEVICE_QUIET`].
-const MAX_DELAY: Duration = Duration::from_secs(10);
+/// See [`DEVICE_QUIET`]. A long burst is copied every few seconds all the same, so that the
+/// WAL stays well below [`FALLBACK_PAGES`] (a device writes at most ~150 MB of WAL a second).
+const MAX_DELAY: Duration = Duration::from_secs(4);
+
+/// The size the WAL file is cut back to once a checkpoint has emptied it (`journal_size_limit`):
+/// after a large sync it would otherwise keep its largest size on the phone's storage.
+pub const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
 
 /// Waits out a burst of nudges (until `quiet` passes without one); `false` when the store is
 /// closing.

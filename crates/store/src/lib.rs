@@ -75,6 +75,9 @@ impl Store {
             store
                 .conn
                 .pragma_update(None, "wal_autocheckpoint", checkpoint::FALLBACK_PAGES)?;
+            store
+                .conn
+                .pragma_update(None, "journal_size_limit", checkpoint::WAL_SIZE_LIMIT)?;
         }
         Ok(store)
     }

@@ -1,6 +1,9 @@
 //! The tables as the Rust code sees them: column lists shared by writing and reading (a column's
 //! position in `cols` is its parameter index when writing and its column index when reading).
 
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
 use rusqlite::{Connection, OptionalExtension, ffi};
 use uuid::Uuid;
 
@@ -40,6 +43,25 @@ impl Table {
             self.insert_sql(),
             sets.join(", ")
         )
+    }
+
+    /// [`Table::insert_sql`] (`append_only`) or [`Table::upsert_sql`], made once per process:
+    /// materializing a pulled page writes thousands of records, and formatting the statement
+    /// for each (only to find it in the connection's statement cache) was a twentieth of it.
+    pub fn write_sql(&self, append_only: bool) -> &'static str {
+        static MADE: Mutex<BTreeMap<(&'static str, bool), &'static str>> =
+            Mutex::new(BTreeMap::new());
+        // A poisoned lock still holds complete entries (each is inserted whole).
+        let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+        made.entry((self.name, append_only)).or_insert_with(|| {
+            let sql = if append_only {
+                self.insert_sql()
+            } else {
+                self.upsert_sql()
+            };
+            // Bounded: two statements per table of this module.
+            Box::leak(sql.into_boxed_str())
+        })
     }
 
     /// `SELECT … FROM t` followed by `tail` (a WHERE and/or ORDER BY clause).

@@ -157,12 +157,7 @@ pub(crate) fn replace_dataset(conn: &Connection, ds: &Dataset) -> Result<()> {
 /// The statement that writes one record: INSERT for append-only entities (an existing id then
 /// fails), an upsert that keeps the row's place for the others.
 fn stmt<'c>(conn: &'c Connection, table: &Table, append_only: bool) -> Result<CachedStatement<'c>> {
-    let sql = if append_only {
-        table.insert_sql()
-    } else {
-        table.upsert_sql()
-    };
-    Ok(conn.prepare_cached(&sql)?)
+    Ok(conn.prepare_cached(table.write_sql(append_only))?)
 }
 
 /// Replaces the child rows of a record: deletes the old ones, returns the insert statement.
@@ -172,7 +167,7 @@ fn children<'c>(conn: &'c Connection, table: &Table, parent: &Uuid) -> Result<Ca
         table.name, table.cols[0]
     ))?
     .execute([b(parent)])?;
-    Ok(conn.prepare_cached(&table.insert_sql())?)
+    Ok(conn.prepare_cached(table.write_sql(true))?)
 }
 
 /// Writes one record (inside the caller's transaction, after validation).

@@ -111,14 +111,22 @@ impl SqliteStorage {
             "PRAGMA foreign_keys = ON;
              PRAGMA synchronous = FULL;
              PRAGMA cache_size = -65536;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA journal_size_limit = 67108864;",
+             PRAGMA temp_store = MEMORY;",
+        )?;
+        conn.pragma_update(
+            None,
+            "journal_size_limit",
+            bangfu_store::checkpoint::WAL_SIZE_LIMIT,
         )?;
         let checkpointer = match &path {
             Some(p) => {
                 // Checkpoints run in the background; the writer checkpoints itself only if the WAL
                 // grows past ~1 GiB (the background thread fell far behind).
-                conn.pragma_update(None, "wal_autocheckpoint", 262_144)?;
+                conn.pragma_update(
+                    None,
+                    "wal_autocheckpoint",
+                    bangfu_store::checkpoint::FALLBACK_PAGES,
+                )?;
                 let c = bangfu_store::checkpoint::Checkpointer::start(p, std::time::Duration::ZERO)
                     .map_err(|e| StorageError::Open(e.to_string()))?;
                 Some(c)
