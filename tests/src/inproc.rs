@@ -12,6 +12,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use bangfu_core::sync::outgoing::OutgoingPush;
 use bangfu_core::sync::wire::{
     Capabilities, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
 };
@@ -315,9 +316,8 @@ fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, TransportErr
 }
 
 impl Transport for FaultyTransport {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        let body =
-            serde_json::to_vec(request).map_err(|e| TransportError::Config(e.to_string()))?;
+    async fn push(&self, request: &OutgoingPush) -> Result<PushResponse, TransportError> {
+        let body = request.to_json();
         turn().await;
         answer(self.exchange(true, || self.serve_push(&body), || body.clone())).await
     }

@@ -6,17 +6,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bangfu_core::sync::Scope;
-use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushRequest, PushResponse};
+use bangfu_core::sync::outgoing::OutgoingPush;
+use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushResponse};
 use serde::Serialize;
 use uuid::Uuid;
 
 /// One round trip to a sync server per call. Implementations do not retry (apart from what the
 /// HTTP stack does on its own, e.g. a stale pooled connection): [`crate::sync`] decides that.
 pub trait Transport {
-    /// `POST /v1/push`.
+    /// `POST /v1/push`: the body is [`OutgoingPush::to_json`].
     fn push(
         &self,
-        request: &PushRequest,
+        request: &OutgoingPush,
     ) -> impl Future<Output = Result<PushResponse, TransportError>> + Send;
 
     /// `GET /v1/pull?after=…&limit=…[&scope=…][&exclude_origin=…&exclude_through=…]`.
@@ -49,7 +50,7 @@ pub trait Transport {
     /// to await later: the caller keeps two pushes in flight (the server writes a device's
     /// pushes in arrival order). `None` (the default): the caller sends with
     /// [`Transport::push`]. A failed background push is sent again with `push` (and retries).
-    fn push_ahead(&self, request: Arc<PushRequest>) -> Option<PushAhead> {
+    fn push_ahead(&self, request: Arc<OutgoingPush>) -> Option<PushAhead> {
         let _ = request;
         None
     }

@@ -4,7 +4,8 @@
 mod common;
 
 use bangfu_core::sync::DeviceStore;
-use bangfu_core::sync::wire::{Capabilities, PullResponse, PushRequest, PushResponse};
+use bangfu_core::sync::outgoing::OutgoingPush;
+use bangfu_core::sync::wire::{Capabilities, PullResponse, PushResponse};
 use bangfu_sync_client::testing::{
     Fault, MemoryServer, MemoryStore, MemoryTransport, Route, SimServer,
 };
@@ -187,7 +188,7 @@ async fn a_protocol_version_mismatch_stops_before_anything_is_sent() {
 struct BlackHole;
 
 impl Transport for BlackHole {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+    async fn push(&self, request: &OutgoingPush) -> Result<PushResponse, TransportError> {
         let first = request.ops.first().map_or(1, |o| o.origin_seq);
         let last = request.ops.last().map_or(0, |o| o.origin_seq);
         Ok(PushResponse {

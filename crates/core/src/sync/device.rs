@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use crate::sync::hlc::Hlc;
 use crate::sync::op::Operation;
+use crate::sync::outgoing::OutgoingOp;
 use crate::sync::wire::{FeedEntry, PushResponse};
 
 /// A device's side of sync. Every method that writes commits before it returns, so a crash or a
@@ -21,6 +22,16 @@ pub trait DeviceStore {
 
     /// This device's operations with `origin_seq > after_seq`, ascending, at most `limit`.
     fn pending_ops(&self, after_seq: u64, limit: usize) -> Result<Vec<Operation>, Self::Error>;
+
+    /// [`DeviceStore::pending_ops`] as they are pushed. A store that keeps each operation's JSON
+    /// returns it without parsing it (the default serialises the parsed operations).
+    fn pending_push(&self, after_seq: u64, limit: usize) -> Result<Vec<OutgoingOp>, Self::Error> {
+        Ok(self
+            .pending_ops(after_seq, limit)?
+            .iter()
+            .map(OutgoingOp::from_op)
+            .collect())
+    }
 
     /// How many of this device's operations the server has not processed yet.
     fn pending_count(&self) -> Result<u64, Self::Error>;

@@ -26,27 +26,51 @@ pub fn record_from_fields(
 ) -> Result<Record, Error> {
     let mut buf = Uuid::encode_buffer();
     let id = &*id.hyphenated().encode_lower(&mut buf);
-    let de = || Fields { id, fields };
+    typed(entity, Fields { id, fields })
+}
+
+/// [`record_from_fields`] that also reports the path of every field (at any depth) the record
+/// does not have, which serde would otherwise ignore (the server's check refuses them).
+pub fn record_from_fields_noting_unknown(
+    entity: &str,
+    id: Uuid,
+    fields: &BTreeMap<String, Value>,
+    mut unknown: impl FnMut(String),
+) -> Result<Record, Error> {
+    let mut buf = Uuid::encode_buffer();
+    let id = &*id.hyphenated().encode_lower(&mut buf);
+    let mut note = |path: serde_ignored::Path<'_>| unknown(path.to_string());
+    typed(
+        entity,
+        serde_ignored::Deserializer::new(Fields { id, fields }, &mut note),
+    )
+}
+
+/// The record of `entity`, deserialized from `de`.
+fn typed<'de, D: de::Deserializer<'de, Error = Error>>(
+    entity: &str,
+    de: D,
+) -> Result<Record, Error> {
     Ok(match entity {
-        "area" => Record::Area(Area::deserialize(de())?),
-        "unit" => Record::Unit(Unit::deserialize(de())?),
-        "post" => Record::Post(Post::deserialize(de())?),
-        "person" => Record::Person(Person::deserialize(de())?),
-        "household" => Record::Household(Household::deserialize(de())?),
-        "member" => Record::Member(Member::deserialize(de())?),
-        "pairing" => Record::Pairing(Pairing::deserialize(de())?),
-        "visit" => Record::Visit(Visit::deserialize(de())?),
-        "contact" => Record::Contact(Contact::deserialize(de())?),
-        "income_record" => Record::IncomeRecord(IncomeRecord::deserialize(de())?),
-        "evaluation" => Record::Evaluation(Evaluation::deserialize(de())?),
-        "measure" => Record::Measure(Measure::deserialize(de())?),
-        "plan" => Record::Plan(Plan::deserialize(de())?),
+        "area" => Record::Area(Area::deserialize(de)?),
+        "unit" => Record::Unit(Unit::deserialize(de)?),
+        "post" => Record::Post(Post::deserialize(de)?),
+        "person" => Record::Person(Person::deserialize(de)?),
+        "household" => Record::Household(Household::deserialize(de)?),
+        "member" => Record::Member(Member::deserialize(de)?),
+        "pairing" => Record::Pairing(Pairing::deserialize(de)?),
+        "visit" => Record::Visit(Visit::deserialize(de)?),
+        "contact" => Record::Contact(Contact::deserialize(de)?),
+        "income_record" => Record::IncomeRecord(IncomeRecord::deserialize(de)?),
+        "evaluation" => Record::Evaluation(Evaluation::deserialize(de)?),
+        "measure" => Record::Measure(Measure::deserialize(de)?),
+        "plan" => Record::Plan(Plan::deserialize(de)?),
         "consumption_purchase" => {
-            Record::ConsumptionPurchase(ConsumptionPurchase::deserialize(de())?)
+            Record::ConsumptionPurchase(ConsumptionPurchase::deserialize(de)?)
         }
-        "purchase_event" => Record::PurchaseEvent(PurchaseEvent::deserialize(de())?),
-        "sign_replacement" => Record::SignReplacement(SignReplacement::deserialize(de())?),
-        "ledger_submission" => Record::LedgerSubmission(LedgerSubmission::deserialize(de())?),
+        "purchase_event" => Record::PurchaseEvent(PurchaseEvent::deserialize(de)?),
+        "sign_replacement" => Record::SignReplacement(SignReplacement::deserialize(de)?),
+        "ledger_submission" => Record::LedgerSubmission(LedgerSubmission::deserialize(de)?),
         other => return Err(de::Error::custom(format!("unknown entity `{other}`"))),
     })
 }

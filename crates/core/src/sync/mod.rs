@@ -8,6 +8,7 @@ pub mod hlc;
 pub mod import;
 pub mod merge;
 pub mod op;
+pub mod outgoing;
 pub mod scope;
 pub mod wire;
 

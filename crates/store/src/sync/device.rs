@@ -1,6 +1,7 @@
 //! The device row (its id, clock, sequence numbers and feed cursor) and the store's side of the
 //! sync client: `impl DeviceStore for Store`.
 
+use bangfu_core::sync::outgoing::OutgoingOp;
 use bangfu_core::sync::wire::{FeedEntry, OpStatus, PushResponse};
 use bangfu_core::sync::{DeviceStore, Hlc, HlcClock, Operation};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -240,6 +241,10 @@ impl DeviceStore for Store {
 
     fn pending_ops(&self, after_seq: u64, limit: usize) -> Result<Vec<Operation>> {
         ops::pending(&self.conn, self.device_id, after_seq, limit)
+    }
+
+    fn pending_push(&self, after_seq: u64, limit: usize) -> Result<Vec<OutgoingOp>> {
+        ops::pending_push(&self.conn, self.device_id, after_seq, limit)
     }
 
     fn pending_count(&self) -> Result<u64> {

@@ -1,6 +1,7 @@
 //! The `ops` table: every operation this device made or pulled, as JSON with indexed columns.
 
 use bangfu_core::sync::Operation;
+use bangfu_core::sync::outgoing::OutgoingOp;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
@@ -109,6 +110,39 @@ pub(crate) fn pending(
          ORDER BY origin_seq LIMIT ?3",
         params![me.as_bytes(), seq_sql(after, "after_seq")?, limit],
     )
+}
+
+/// [`pending`] as they are pushed: each body as stored, not parsed (only its id, seq and entity
+/// are read from it).
+pub(crate) fn pending_push(
+    conn: &Connection,
+    me: Uuid,
+    after: u64,
+    limit: usize,
+) -> Result<Vec<OutgoingOp>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut st = conn.prepare_cached(
+        "SELECT origin_seq, body FROM ops WHERE origin_device = ?1 AND local = 1
+         AND origin_seq > ?2 ORDER BY origin_seq LIMIT ?3",
+    )?;
+    let mut rows = st.query(params![me.as_bytes(), seq_sql(after, "after_seq")?, limit])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let body = super::text(row, 1)?.to_owned();
+        let op = OutgoingOp::from_json(body)
+            .map_err(|e| super::corrupt_json("operation", None, "body", &e))?;
+        if i64::try_from(op.origin_seq).ok() != Some(seq) {
+            return Err(StoreError::Corrupt {
+                entity: "operation",
+                id: Some(op.op_id),
+                field: "body",
+                problem: format!("stored as seq {seq} but its body says {}", op.origin_seq),
+            });
+        }
+        out.push(op);
+    }
+    Ok(out)
 }
 
 /// The id of this device's operation `seq`, if held.

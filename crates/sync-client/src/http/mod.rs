@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 
 use bangfu_core::sync::Hlc;
 use bangfu_core::sync::Scope;
-use bangfu_core::sync::wire::{Capabilities, FeedEntry, PullResponse, PushRequest, PushResponse};
+use bangfu_core::sync::outgoing::OutgoingPush;
+use bangfu_core::sync::wire::{Capabilities, FeedEntry, PullResponse, PushResponse};
 use reqwest::header::{
     ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue,
 };
@@ -419,9 +420,8 @@ impl HttpTransport {
 }
 
 impl Transport for HttpTransport {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        let json = serde_json::to_vec(request)
-            .map_err(|e| TransportError::Config(format!("cannot encode the push: {e}")))?;
+    async fn push(&self, request: &OutgoingPush) -> Result<PushResponse, TransportError> {
+        let json = request.to_json();
         let url = self.url("v1/push")?;
         self.call(Method::POST, url, Some(json)).await
     }
@@ -451,7 +451,7 @@ impl Transport for HttpTransport {
     }
 
     /// On a multi-threaded runtime the push is encoded and sent by a task on another worker.
-    fn push_ahead(&self, request: Arc<PushRequest>) -> Option<PushAhead> {
+    fn push_ahead(&self, request: Arc<OutgoingPush>) -> Option<PushAhead> {
         let me = self.clone();
         spawn_ahead(async move { me.push(&request).await })
     }

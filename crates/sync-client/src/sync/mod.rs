@@ -282,7 +282,8 @@ where
 mod tests {
     use std::sync::Mutex;
 
-    use bangfu_core::sync::wire::{PullResponse, PushRequest, PushResponse};
+    use bangfu_core::sync::outgoing::OutgoingPush;
+    use bangfu_core::sync::wire::{PullResponse, PushResponse};
 
     use super::*;
     use crate::testing::{Fault, MemoryStore, MemoryTransport, Route, SimServer};
@@ -344,7 +345,7 @@ mod tests {
     }
 
     impl Transport for Pages {
-        async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
+        async fn push(&self, request: &OutgoingPush) -> Result<PushResponse, TransportError> {
             self.inner.push(request).await
         }
         async fn pull(

@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use bangfu_core::sync::DeviceStore;
-use bangfu_core::sync::Operation;
-use bangfu_core::sync::wire::{OpResult, OpStatus, PushRequest, PushResponse};
+use bangfu_core::sync::outgoing::{OutgoingOp, OutgoingPush};
+use bangfu_core::sync::wire::{OpResult, OpStatus, PushResponse};
 
 use super::{Phase, Progress, RejectedOp, Run};
 use crate::error::SyncError;
@@ -43,7 +43,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
         let mut regressions = 0u32;
         let transport = self.transport;
         self.report_progress(push_progress(done, total, total > 0));
-        let mut ahead: Option<(Arc<PushRequest>, PushAhead)> = None;
+        let mut ahead: Option<(Arc<OutgoingPush>, PushAhead)> = None;
         // The last seq of the batch answered before: a batch sent ahead follows it.
         let mut prev_last = after;
         loop {
@@ -59,9 +59,9 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                 _ => {
                     let ops = self
                         .store
-                        .pending_ops(after, batch_size)
+                        .pending_push(after, batch_size)
                         .map_err(SyncError::store)?;
-                    (Arc::new(PushRequest::new(device_id, ops)), None)
+                    (Arc::new(OutgoingPush::new(device_id, ops)), None)
                 }
             };
             let ops = &request.ops;
@@ -91,10 +91,10 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
             if in_flight.is_some() {
                 let next = self
                     .store
-                    .pending_ops(last, batch_size)
+                    .pending_push(last, batch_size)
                     .map_err(SyncError::store)?;
                 if !next.is_empty() {
-                    let next = Arc::new(PushRequest::new(device_id, next));
+                    let next = Arc::new(OutgoingPush::new(device_id, next));
                     ahead = transport.push_ahead(next.clone()).map(|sent| (next, sent));
                 }
             }
@@ -186,7 +186,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
     }
 
     /// Adds settled results to the report; returns how many operations they cover.
-    fn count(&mut self, results: &[OpResult], ops: &[Operation]) -> u64 {
+    fn count(&mut self, results: &[OpResult], ops: &[OutgoingOp]) -> u64 {
         let mut counted = 0;
         for r in results {
             let n = r.last_seq - r.first_seq + 1;
@@ -217,7 +217,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
 }
 
 /// The first `origin_seq` of a batch.
-fn starts_at(request: &PushRequest) -> Option<u64> {
+fn starts_at(request: &OutgoingPush) -> Option<u64> {
     request.ops.first().map(|o| o.origin_seq)
 }
 

@@ -4,7 +4,8 @@
 use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushRequest, PushResponse};
+use bangfu_core::sync::outgoing::OutgoingPush;
+use bangfu_core::sync::wire::{Capabilities, ErrorBody, PullResponse, PushResponse};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -216,8 +217,19 @@ fn json_len<T: Serialize + ?Sized>(v: &T) -> u64 {
 }
 
 impl Transport for MemoryTransport {
-    async fn push(&self, request: &PushRequest) -> Result<PushResponse, TransportError> {
-        self.exchange(Route::Push, request, || self.server.lock().push(request))
+    async fn push(&self, request: &OutgoingPush) -> Result<PushResponse, TransportError> {
+        // Parsed as the server would: a device's stored JSON that is not an operation is
+        // refused like a malformed body.
+        let request = request.to_request().map_err(|e| {
+            refused(
+                400,
+                ErrorBody {
+                    code: "bad_json".to_owned(),
+                    message: format!("the push is not valid JSON: {e}"),
+                },
+            )
+        })?;
+        self.exchange(Route::Push, &request, || self.server.lock().push(&request))
     }
 
     async fn pull(
