@@ -6,6 +6,7 @@ mod sync_common;
 
 use bangfu_core::Record;
 use bangfu_core::sync::DeviceStore;
+use bangfu_core::sync::outgoing::OutgoingOp;
 use common::{id, ids, new_visit};
 use serde_json::json;
 use sync_common::*;
@@ -33,6 +34,45 @@ fn creations_get_gap_free_seqs_all_fields_and_no_base() {
     assert_eq!(s.pending_count().expect("count"), ops.len() as u64);
     assert_eq!(s.pending_ops(0, 1000).expect("pending"), ops);
     assert_eq!(s.pending_ops(3, 2).expect("page"), ops[3..5].to_vec());
+    // As pushed: each stored JSON as it is, with its id, seq and entity.
+    let out = s.pending_push(3, 2).expect("push page");
+    let want: Vec<_> = ops[3..5].iter().map(OutgoingOp::from_op).collect();
+    assert_eq!(out, want);
+}
+
+#[test]
+fn a_stored_operation_that_cannot_be_pushed_is_reported_and_left_as_it_was() {
+    let mut s = store(1);
+    let ops = record_complete_dataset(&mut s, T0);
+    let conn = s.connection();
+    let seq2 = |body: &str| {
+        conn.execute(
+            "UPDATE ops SET body = ?1 WHERE origin_seq = 2 AND local = 1",
+            [body],
+        )
+        .expect("tamper")
+    };
+    let good = serde_json::to_string(&ops[1]).expect("json");
+    for (bad, what) in [
+        (good[..good.len() / 2].to_owned(), "cut"),
+        (
+            good.replace("\"origin_seq\":2", "\"origin_seq\":3"),
+            "another seq",
+        ),
+    ] {
+        seq2(&bad);
+        let err = s.pending_push(0, 10).expect_err(what);
+        assert_eq!(err.code(), "corrupt_record", "{what}: {err}");
+        assert!(err.to_string().contains("operation"), "{what}: {err}");
+        // Operations before it still go; nothing was changed by asking.
+        assert_eq!(s.pending_push(0, 1).expect("before").len(), 1);
+        assert_eq!(s.pending_count().expect("count"), ops.len() as u64);
+    }
+    seq2(&good);
+    assert_eq!(
+        s.pending_push(0, 10).expect("repaired").len(),
+        10.min(ops.len())
+    );
 }
 
 #[test]
