@@ -327,7 +327,7 @@ pub(super) fn push(
     clock: &Mutex<HlcClock>,
     shared: &SharedRecords,
     readers: &mut [Connection],
-    req: PushRequest,
+    req: &PushRequest,
     now_ms: u64,
     actor: Option<&str>,
 ) -> Result<PushResponse, StorageError> {
@@ -343,7 +343,7 @@ pub(super) fn push(
     let (processed, runs, observed, changed) = if readers.is_empty()
         || ops.len() < precheck::MIN_OPS
     {
-        run(&batch, shared, &req, start, |_| Ok(None))?
+        run(&batch, shared, req, start, |_| Ok(None))?
     } else {
         let device = req.device_id;
         let eligible = move |op: &Operation| op.origin_device == device && op.origin_seq > start;
@@ -352,7 +352,7 @@ pub(super) fn push(
             let received = !req.ops_json.is_empty();
             let mut verdicts =
                 precheck::spawn(scope, readers, ops, received, &next, &eligible, shared);
-            run(&batch, shared, &req, start, |i| verdicts.take(i))
+            run(&batch, shared, req, start, |i| verdicts.take(i))
         })?
     };
     if processed != start {
