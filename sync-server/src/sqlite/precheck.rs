@@ -97,6 +97,11 @@ pub(super) fn spawn<'scope, 'env>(
     for conn in readers.iter_mut() {
         let tx = tx.clone();
         scope.spawn(move || {
+            // One read transaction for the whole batch: every lookup sees the same snapshot (the
+            // state before the batch) without taking and releasing SQLite's shared locks each
+            // time (a third of a lookup's cost). Without it (BEGIN refused) each lookup takes its
+            // own snapshot, which is the same one: the writer holds the write lock throughout.
+            let _snapshot = ReadSnapshot::begin(conn).ok();
             let refs = BatchRefs::tracking(conn, Some(shared));
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -123,6 +128,25 @@ pub(super) fn spawn<'scope, 'env>(
     InOrder {
         rx,
         chunks: HashMap::new(),
+    }
+}
+
+/// A read transaction on a worker's connection, ended when dropped (the connection goes back to
+/// the pool).
+struct ReadSnapshot<'c>(&'c Connection);
+
+impl<'c> ReadSnapshot<'c> {
+    fn begin(conn: &'c Connection) -> Result<ReadSnapshot<'c>, StorageError> {
+        conn.execute_batch("BEGIN DEFERRED")?;
+        Ok(ReadSnapshot(conn))
+    }
+}
+
+impl Drop for ReadSnapshot<'_> {
+    fn drop(&mut self) {
+        // A read transaction cannot fail to end; if it did, the pool's next user would see an
+        // open transaction and its own BEGIN would fail loudly.
+        let _ = self.0.execute_batch("COMMIT");
     }
 }
 

@@ -98,11 +98,14 @@ impl<'c> BatchRefs<'c> {
         conn: &'c Connection,
         shared: Option<&'c SharedRecords>,
     ) -> BatchRefs<'c> {
-        BatchRefs {
+        let refs = BatchRefs {
             fill_shared: true,
             touched: Some(RefCell::new(Vec::new())),
             ..BatchRefs::new(conn, shared)
-        }
+        };
+        // A worker looks up most of a large batch's records once each.
+        refs.cache.borrow_mut().states.reserve(8 * super::precheck::CHUNK);
+        refs
     }
 
     /// The keys looked up since the last call.
