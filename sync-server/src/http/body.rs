@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::PROTOCOL_VERSION;
 use bangfu_core::sync::wire::PushRequest;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
+use http_body_util::BodyExt;
 use serde::Deserialize;
 use serde_json::error::Category;
 use serde_json::value::RawValue;
@@ -88,15 +88,49 @@ fn too_large(max: u64) -> ApiError {
 /// Reads the raw body, at most `max` bytes.
 pub async fn read(body: Body, max: u64) -> Result<Bytes, ApiError> {
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(max)),
-        Err(_) => Err(ApiError::bad_request(
-            "body_unreadable",
-            "the request body could not be read to its end: send it again",
-        )),
+    let mut body = body;
+    // Sized once from Content-Length (bounded by the limit), not grown step by step.
+    let hint = usize::try_from(axum::body::HttpBody::size_hint(&body).lower()).unwrap_or(0);
+    let mut out = Vec::with_capacity(hint.min(limit));
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(ApiError::bad_request(
+                "body_unreadable",
+                "the request body could not be read to its end: send it again",
+            ));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if out.len().saturating_add(data.len()) > limit {
+            drain(body, max).await;
+            return Err(too_large(max));
+        }
+        out.extend_from_slice(&data);
     }
+    Ok(Bytes::from(out))
 }
+
+/// Reads and discards what is left of a refused body (at most `max` more bytes, for at most
+/// [`DRAIN_FOR`]) before the 413 is sent: a server that answers and closes while the client is
+/// still sending makes the client see a reset connection instead of the answer, and a sync
+/// client would retry the same body instead of sending less.
+async fn drain(mut body: Body, max: u64) {
+    let mut left = max;
+    let _ = tokio::time::timeout(DRAIN_FOR, async {
+        while let Some(Ok(frame)) = body.frame().await {
+            let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+            left = left.saturating_sub(n);
+            if left == 0 {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// See [`drain`].
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Decodes the body, refusing more than `max` decoded bytes (a decompression bomb is cut off).
 pub fn decode(raw: Bytes, encoding: Encoding, max: u64) -> Result<Bytes, ApiError> {
