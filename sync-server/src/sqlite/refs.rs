@@ -104,7 +104,10 @@ impl<'c> BatchRefs<'c> {
             ..BatchRefs::new(conn, shared)
         };
         // A worker looks up most of a large batch's records once each.
-        refs.cache.borrow_mut().states.reserve(8 * super::precheck::CHUNK);
+        refs.cache
+            .borrow_mut()
+            .states
+            .reserve(8 * super::precheck::CHUNK);
         refs
     }
 
