@@ -486,6 +486,68 @@ fn pull_without_the_asking_devices_own_operations() {
 }
 
 #[test]
+fn a_devices_own_run_is_skipped_whole_but_never_past_another_devices_operation() {
+    // Device 1 seeds (a run of its own at the start of the feed), then pushes five visits of
+    // which the third is refused (a hole in its seqs); device 2's visit comes next in the feed,
+    // then device 1's next 50 visits: from device 1's seqs alone each of those sits exactly as
+    // many places after its first operation as in a run without a hole.
+    let (store, mut one) = seeded(3);
+    let mut two = Device::new(2);
+    let mut batch: Vec<_> = (0..5).map(|n| visit_op(&mut one, n, 3)).collect();
+    batch[2].fields.insert("visitor_id".into(), json!(id(4242))); // nobody: refused
+    let resp = store.push(one.push(batch), T0_MS).expect("push");
+    assert_eq!(
+        runs(&resp)
+            .iter()
+            .filter(|r| r.2 == OpStatus::Rejected)
+            .count(),
+        1
+    );
+    let theirs = visit_op(&mut two, 5, 3);
+    store.push(two.push(vec![theirs]), T0_MS).expect("push");
+    let next: Vec<_> = (6..56).map(|n| visit_op(&mut one, n, 3)).collect();
+    store.push(one.push(next), T0_MS).expect("push");
+    let all = store.pull(0, 1000, None, None, T0_MS).expect("pull");
+    let theirs: Vec<u64> = all
+        .entries
+        .iter()
+        .filter(|e| e.op.origin_device == two.id)
+        .map(|e| e.server_seq)
+        .collect();
+    assert_eq!(theirs.len(), 1);
+    let end = all.entries.last().expect("ops").server_seq;
+    for through in [u64::MAX, one.seq, one.seq - 1, 3] {
+        let page = store
+            .pull(0, 1000, None, Some((one.id, through)), T0_MS)
+            .expect("pull");
+        let want: Vec<u64> = all
+            .entries
+            .iter()
+            .filter(|e| e.op.origin_device != one.id || e.op.origin_seq > through)
+            .map(|e| e.server_seq)
+            .collect();
+        let got: Vec<u64> = page.entries.iter().map(|e| e.server_seq).collect();
+        assert_eq!(got, want, "through {through}");
+        assert_eq!(page.cursor, end, "through {through}");
+        // The same from every cursor, a page of one at a time.
+        let mut cursor = 0;
+        let mut seen = Vec::new();
+        loop {
+            let page = store
+                .pull(cursor, 1, None, Some((one.id, through)), T0_MS)
+                .expect("pull");
+            seen.extend(page.entries.iter().map(|e| e.server_seq));
+            cursor = page.cursor;
+            if !page.has_more {
+                break;
+            }
+        }
+        assert_eq!(seen, want, "through {through}, paged");
+        assert_eq!(cursor, end);
+    }
+}
+
+#[test]
 fn an_op_from_the_future_is_accepted_flagged_and_not_absorbed() {
     let (store, mut dev) = seeded(1);
     let now = T0_MS + 10_000;
