@@ -612,6 +612,27 @@ fn pulled_pages_are_copied_into_the_database_file_in_the_background() {
 }
 
 #[test]
+fn a_file_stores_own_wal_checkpoint_is_only_a_fallback_and_its_wal_is_cut_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path().join("device.db")).expect("open");
+    let pragma = |name: &str| -> i64 {
+        s.connection()
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .expect(name)
+    };
+    // SQLite's own checkpoint only as a far fallback (it would run on the syncing thread) …
+    assert_eq!(
+        pragma("wal_autocheckpoint"),
+        i64::from(bangfu_store::checkpoint::FALLBACK_PAGES)
+    );
+    // … and no WAL file kept at the size of the largest sync.
+    assert_eq!(
+        pragma("journal_size_limit"),
+        bangfu_store::checkpoint::WAL_SIZE_LIMIT
+    );
+}
+
+#[test]
 fn entries_as_a_device_receives_them_apply_like_plain_ones() {
     let (a, ops) = a_with_dataset();
     let received: Vec<FeedEntry> = feed(&ops, 1)
