@@ -86,9 +86,8 @@ fn too_large(max: u64) -> ApiError {
 }
 
 /// Reads the raw body, at most `max` bytes.
-pub async fn read(body: Body, max: u64) -> Result<Bytes, ApiError> {
+pub async fn read(mut body: Body, max: u64) -> Result<Bytes, ApiError> {
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
-    let mut body = body;
     // Sized once from Content-Length (bounded by the limit), not grown step by step.
     let hint = usize::try_from(axum::body::HttpBody::size_hint(&body).lower()).unwrap_or(0);
     let mut out = Vec::with_capacity(hint.min(limit));

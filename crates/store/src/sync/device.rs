@@ -240,7 +240,10 @@ impl DeviceStore for Store {
     }
 
     fn pending_ops(&self, after_seq: u64, limit: usize) -> Result<Vec<Operation>> {
-        ops::pending(&self.conn, self.device_id, after_seq, limit)
+        ops::pending_push(&self.conn, self.device_id, after_seq, limit)?
+            .iter()
+            .map(|o| ops::parse(o.json(), Some(o.op_id)))
+            .collect()
     }
 
     fn pending_push(&self, after_seq: u64, limit: usize) -> Result<Vec<OutgoingOp>> {

@@ -96,24 +96,8 @@ pub(crate) fn select(
     Ok(out)
 }
 
-/// This device's operations with `origin_seq > after`, ascending, at most `limit`.
-pub(crate) fn pending(
-    conn: &Connection,
-    me: Uuid,
-    after: u64,
-    limit: usize,
-) -> Result<Vec<Operation>> {
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    select(
-        conn,
-        "SELECT body FROM ops WHERE origin_device = ?1 AND local = 1 AND origin_seq > ?2
-         ORDER BY origin_seq LIMIT ?3",
-        params![me.as_bytes(), seq_sql(after, "after_seq")?, limit],
-    )
-}
-
-/// [`pending`] as they are pushed: each body as stored, not parsed (only its id, seq and entity
-/// are read from it).
+/// This device's operations with `origin_seq > after`, ascending, at most `limit`, as they are
+/// pushed: each body as stored, not parsed (only its id, seq and entity are read from it).
 pub(crate) fn pending_push(
     conn: &Connection,
     me: Uuid,

@@ -224,7 +224,7 @@ impl Transport for MemoryTransport {
             refused(
                 400,
                 ErrorBody {
-                    code: "bad_json".to_owned(),
+                    code: "malformed_json".to_owned(),
                     message: format!("the push is not valid JSON: {e}"),
                 },
             )
