@@ -63,10 +63,18 @@ async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("server.db");
     let mut dev = Device::new(1);
-    let token = sign_in_admin(&SqliteStorage::open(&db).expect("open"), dev.id);
+    let token = {
+        // The county's lists as a trusted import, then a cadre's device.
+        let storage = SqliteStorage::open(&db).expect("open");
+        let mut office = Device::new(2);
+        let seed = county_ops(&mut office, 20);
+        storage
+            .push(office.push(seed), bangfu_server::now_ms())
+            .expect("seed");
+        sign_in_cadre(&storage, &mut dev)
+    };
     let (mut child, base) = start(&db);
-    let mut ops = county_ops(&mut dev, 20);
-    ops.extend((0..600).map(|n| visit_op(&mut dev, n, 20)));
+    let ops: Vec<_> = (0..600).map(|n| visit_op(&mut dev, n, 20)).collect();
     let body = serde_json::to_vec(&dev.push(ops)).expect("json");
     let resp = push(&base, &token, body).await;
     assert_eq!(resp.results.len(), 1);

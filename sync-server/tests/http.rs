@@ -15,12 +15,17 @@ struct Server {
     base: String,
     client: reqwest::Client,
     token: String,
+    /// A cadre's device (field records need a person as author) and its token.
+    cadre: Device,
+    cadre_token: String,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn start(config: ServerConfig) -> Server {
     let storage = SqliteStorage::open_in_memory().expect("storage");
     let token = sign_in_admin(&storage, Device::new(1).id);
+    let mut cadre = Device::new(7);
+    let cadre_token = sign_in_cadre(&storage, &mut cadre);
     let app = router(Arc::new(storage), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -44,16 +49,27 @@ async fn start(config: ServerConfig) -> Server {
             .build()
             .expect("client"),
         token,
+        cadre,
+        cadre_token,
         _shutdown: tx,
     }
 }
 
 impl Server {
     async fn post(&self, body: Vec<u8>, headers: &[(&str, &str)]) -> reqwest::Response {
+        self.post_as(&self.token, body, headers).await
+    }
+
+    async fn post_as(
+        &self,
+        token: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut req = self
             .client
             .post(format!("{}/v1/push", self.base))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .body(body);
         for (k, v) in headers {
             req = req.header(*k, *v);
@@ -104,14 +120,17 @@ fn seed_request(households: u128) -> (Device, serde_json::Value) {
 #[tokio::test]
 async fn a_push_with_one_bad_op_is_200_with_the_bad_one_rejected() {
     let s = start(ServerConfig::default()).await;
-    let (mut dev, seed) = seed_request(2);
+    let (_, seed) = seed_request(2);
     let resp = s.push_json(&seed).await;
     assert_eq!(resp.status(), 200);
+    let mut dev = s.cadre.clone();
     let good = visit_op(&mut dev, 1, 2);
     let bad = dev.op("spaceship", id(5), true, json!({"name": "x"}), VILLAGE);
     let good2 = visit_op(&mut dev, 2, 2);
-    let req = serde_json::to_value(dev.push(vec![good, bad, good2])).expect("json");
-    let resp = s.push_json(&req).await;
+    let req = serde_json::to_vec(&dev.push(vec![good, bad, good2])).expect("json");
+    let resp = s
+        .post_as(&s.cadre_token, req, &[("content-type", "application/json")])
+        .await;
     assert_eq!(resp.status(), 200);
     let body: PushResponse =
         serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
@@ -262,7 +281,8 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn gzip_and_zstd_request_bodies_are_accepted() {
     let s = start(ServerConfig::default()).await;
-    let (mut dev, seed) = seed_request(1);
+    let (_, seed) = seed_request(1);
+    let mut dev = s.cadre.clone();
     let body = serde_json::to_vec(&seed).expect("json");
     let ct = ("content-type", "application/json");
     let resp = s
@@ -272,7 +292,9 @@ async fn gzip_and_zstd_request_bodies_are_accepted() {
     let ops = (0..3).map(|n| visit_op(&mut dev, n, 1)).collect();
     let visits = serde_json::to_vec(&dev.push(ops)).expect("json");
     let zst = zstd::encode_all(&visits[..], 3).expect("zstd");
-    let resp = s.post(zst, &[ct, ("content-encoding", "zstd")]).await;
+    let resp = s
+        .post_as(&s.cadre_token, zst, &[ct, ("content-encoding", "zstd")])
+        .await;
     assert_eq!(resp.status(), 200);
     let body: PushResponse =
         serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
@@ -440,8 +462,12 @@ async fn version_health_and_unknown_routes() {
 async fn concurrent_pushes_and_pulls_lose_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = SqliteStorage::open(dir.path().join("server.db")).expect("storage");
+    // Device 1 the county office's (the seed); 2–5 cadres' (visits need a person).
     let tokens: Vec<String> = (1..6_u128)
-        .map(|d| sign_in_admin(&storage, Device::new(d).id))
+        .map(|d| match d {
+            1 => sign_in_admin(&storage, Device::new(d).id),
+            _ => sign_in_cadre(&storage, &mut Device::new(d)),
+        })
         .collect();
     let app = router(Arc::new(storage), ServerConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -470,6 +496,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
         let token = tokens[(d - 1) as usize].clone();
         tasks.push(tokio::spawn(async move {
             let mut dev = Device::new(d);
+            dev.author = id(CADRE_ID);
             for batch in 0..3_u128 {
                 let ops = (0..300)
                     .map(|n| visit_op(&mut dev, d * 10_000 + batch * 1_000 + n, 8))

@@ -1,7 +1,5 @@
 //! [`AccessStorage`]: where accounts, devices, scopes and the audit log are kept.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -89,11 +87,13 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
     /// Records the scope the device is being served from the start of the feed.
     fn set_device_scope(&self, device: Uuid, scope: &Scope) -> Result<(), StorageError>;
 
-    /// The stored `scope_path` of the records that exist, by `(entity, id)`.
-    fn stored_paths(
-        &self,
-        keys: &[(String, Uuid)],
-    ) -> Result<HashMap<(String, Uuid), String>, StorageError>;
+    /// Records that the device's feed starts over from 0 with `scope`: the scope, and the newest
+    /// `server_seq` (households moved after it may have history the device was not sent).
+    fn start_feed(&self, device: Uuid, scope: &Scope) -> Result<(), StorageError>;
+
+    /// Whether a household moved into `scope` from outside it since the device's feed last
+    /// started (its history lies behind the device's cursor: the device must start over).
+    fn moved_in(&self, device: Uuid, scope: &Scope) -> Result<bool, StorageError>;
 
     /// The newest `limit` audit entries, newest first.
     fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
@@ -109,12 +109,14 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
         now_ms: u64,
     ) -> Result<(), StorageError>;
 
-    /// [`SyncStorage::push`] by `actor`, with its audit line (and the device's last sync) written
-    /// in the same transaction.
+    /// [`SyncStorage::push`] by `actor`, each operation authorized for `pusher`
+    /// ([`crate::authz::authorize`]: refusals are per operation), with its audit line (and the
+    /// device's last sync) written in the same transaction.
     fn push_audited(
         &self,
         req: bangfu_core::sync::wire::PushRequest,
         actor: &str,
+        pusher: &crate::authz::Pusher,
         now_ms: u64,
     ) -> Result<bangfu_core::sync::wire::PushResponse, StorageError>;
 

@@ -1,7 +1,5 @@
 //! Authentication (the device token on every request), sign-in, the device's own view of its
-//! account and scope, and the write-scope check of a push.
-
-use std::collections::HashSet;
+//! account and scope, and the pushing account for the per-operation authorization.
 
 use axum::Json;
 use axum::body::Body;
@@ -9,7 +7,6 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bangfu_core::sync::op::Operation;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -254,77 +251,21 @@ pub(super) async fn report(
     Ok(Json(serde_json::json!({})))
 }
 
-fn forbidden(i: usize, why: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden_scope",
-        format!("ops[{i}]: {why}；本批次未保存。请确认该户仍由您帮扶，或请驻村第一书记处理"),
-    )
-}
-
-/// Checks every operation of a push against the sender's write scope: the path it claims, the
-/// path the record has on the server, and the household it names. Any one out of scope refuses
-/// the whole push (403, nothing written). Runs on a blocking thread.
-pub(super) fn check_push_scope(
+/// The pushing account as the authorization of each operation needs it: its scope today and the
+/// scope its device was last served (`crate::authz::Pusher`). Runs on a blocking thread.
+pub(super) fn pusher_of(
     app: &AppState,
     p: &Principal,
-    ops: &[Operation],
     now_ms: u64,
-) -> Result<(), ApiError> {
-    if let Some((i, _)) = ops
-        .iter()
-        .enumerate()
-        .find(|(_, o)| o.origin_device != p.device_id)
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "wrong_device",
-            format!("ops[{i}]: 操作来自另一台设备，本机只能上传自己记录的操作"),
-        ));
-    }
-    if let Some(person) = p.account.person_id
-        && let Some((i, _)) = ops.iter().enumerate().find(|(_, o)| o.author != person)
-    {
-        return Err(forbidden(i, "操作的记录人不是本账号"));
-    }
+) -> Result<crate::authz::Pusher, ApiError> {
     let scope = app.storage.scope_of(&p.account, china_today(now_ms))?;
-    if scope.all {
-        return Ok(());
-    }
-    let mut keys: HashSet<(String, Uuid)> = HashSet::new();
-    for o in ops {
-        keys.insert((o.entity.clone(), o.entity_id));
-        if let Some(h) = household_of(o) {
-            keys.insert(("household".to_owned(), h));
-        }
-    }
-    let keys: Vec<(String, Uuid)> = keys.into_iter().collect();
-    let stored = app.storage.stored_paths(&keys)?;
-    for (i, o) in ops.iter().enumerate() {
-        let day = o.recorded_at.date_naive();
-        if !scope.writes(&o.scope_path, day) {
-            return Err(forbidden(i, "这条记录不在您的帮扶范围内"));
-        }
-        if let Some(path) = stored.get(&(o.entity.clone(), o.entity_id))
-            && !scope.writes(path, day)
-        {
-            return Err(forbidden(i, "这条记录属于不在您帮扶范围内的户"));
-        }
-        if let Some(h) = household_of(o)
-            && let Some(path) = stored.get(&("household".to_owned(), h))
-            && !scope.writes(path, day)
-        {
-            return Err(forbidden(i, "这户不在您的帮扶范围内"));
-        }
-    }
-    Ok(())
-}
-
-fn household_of(o: &Operation) -> Option<Uuid> {
-    o.fields
-        .get("household_id")
-        .and_then(|v| v.as_str())
-        .and_then(|s| Uuid::try_parse(s).ok())
+    let served = app.storage.device_scope(p.device_id)?;
+    Ok(crate::authz::Pusher {
+        role: p.account.role,
+        person: p.account.person_id,
+        scope,
+        served,
+    })
 }
 
 /// The pull's scope for `p`, and whether the device must start its feed over (its scope grew
@@ -335,14 +276,14 @@ pub(super) fn pull_scope(app: &AppState, p: &Principal, after: u64) -> Result<Sc
     let scope = app.storage.scope_of(&p.account, china_today(now))?;
     let stored = app.storage.device_scope(p.device_id)?;
     if after == 0 {
-        if stored.as_ref() != Some(&scope) {
-            app.storage.set_device_scope(p.device_id, &scope)?;
-        }
-    } else if !stored.as_ref().is_some_and(|s| s.covers(&scope)) {
+        app.storage.start_feed(p.device_id, &scope)?;
+    } else if !stored.as_ref().is_some_and(|s| s.covers(&scope))
+        || app.storage.moved_in(p.device_id, &scope)?
+    {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "scope_grew",
-            "your scope grew (a household was newly paired): pull again from after=0",
+            "your scope grew (a household was newly paired or moved into it): pull again from after=0",
         ));
     } else if stored.as_ref() != Some(&scope) {
         // Shrunk: the device is sent less from now on; it drops what left (see GET /v1/me).

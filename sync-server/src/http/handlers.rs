@@ -67,13 +67,13 @@ pub(super) async fn push(
                         "device_id 与登录的设备不一致：本机只能上传自己的操作",
                     ));
                 }
-                auth::check_push_scope(&app2, &principal, &req.ops, crate::now_ms())?;
-                Ok(req)
+                let pusher = auth::pusher_of(&app2, &principal, crate::now_ms())?;
+                Ok((req, pusher))
             })
             .await
         };
     let (mut turn, parsed) = tokio::join!(turn, parse);
-    let req = parsed?;
+    let (req, pusher) = parsed?;
     let storage = app.storage.clone();
     if let Some(first) = req.ops.first().map(|o| o.origin_seq) {
         for _ in 0..MAX_YIELDS {
@@ -95,7 +95,8 @@ pub(super) async fn push(
         let _turn = turn;
         let device = req.device_id;
         let n = req.ops.len();
-        let resp = storage.push_audited(req, &principal.account.username, crate::now_ms())?;
+        let resp =
+            storage.push_audited(req, &principal.account.username, &pusher, crate::now_ms())?;
         let (accepted, duplicate, rejected) = counts(&resp.results);
         tracing::info!(
             %device, account = principal.account.id, ops = n, accepted, duplicate, rejected,

@@ -1,7 +1,5 @@
 //! [`AccessStorage`] on SQLite: accounts, device tokens, scopes, the audit log (migration 2).
 
-use std::collections::HashMap;
-
 use chrono::{Days, NaiveDate};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -506,24 +504,35 @@ impl AccessStorage for SqliteStorage {
         Ok(())
     }
 
-    fn stored_paths(
-        &self,
-        keys: &[(String, Uuid)],
-    ) -> Result<HashMap<(String, Uuid), String>, StorageError> {
+    fn start_feed(&self, device: Uuid, scope: &Scope) -> Result<(), StorageError> {
+        let json = serde_json::to_string(scope)
+            .map_err(|e| StorageError::Internal(format!("scope: {e}")))?;
+        let conn = lock(&self.writer)?;
+        conn.prepare_cached(
+            "UPDATE device_tokens SET read_scope = ?2,
+                    feed_start_seq = (SELECT COALESCE(MAX(server_seq), 0) FROM ops)
+             WHERE device_id = ?1",
+        )?
+        .execute(params![codec::id(&device), json])?;
+        Ok(())
+    }
+
+    fn moved_in(&self, device: Uuid, scope: &Scope) -> Result<bool, StorageError> {
         self.read(|c| {
             let mut st = c.prepare_cached(
-                "SELECT scope_path FROM entities WHERE entity = ?1 AND entity_id = ?2",
+                "SELECT m.old_path, m.new_path FROM household_moves m
+                 WHERE m.server_seq > COALESCE(
+                     (SELECT feed_start_seq FROM device_tokens WHERE device_id = ?1), 0)",
             )?;
-            let mut out = HashMap::new();
-            for (entity, id) in keys {
-                if let Some(p) = st
-                    .query_row(params![entity, codec::id(id)], |r| r.get::<_, String>(0))
-                    .optional()?
-                {
-                    out.insert((entity.clone(), *id), p);
+            let mut rows = st.query([codec::id(&device)])?;
+            while let Some(r) = rows.next()? {
+                let old: String = r.get(0)?;
+                let new: String = r.get(1)?;
+                if scope.reads(&new) && !scope.reads(&old) {
+                    return Ok(true);
                 }
             }
-            Ok(out)
+            Ok(false)
         })
     }
 
@@ -592,9 +601,10 @@ impl AccessStorage for SqliteStorage {
         &self,
         req: bangfu_core::sync::wire::PushRequest,
         actor: &str,
+        pusher: &crate::authz::Pusher,
         now_ms: u64,
     ) -> Result<bangfu_core::sync::wire::PushResponse, StorageError> {
-        self.push_by(req, now_ms, Some(actor))
+        self.push_by(req, now_ms, Some(actor), Some(pusher))
     }
 
     fn pull_scoped_json(

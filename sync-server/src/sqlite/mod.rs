@@ -11,6 +11,7 @@
 
 mod access;
 mod codec;
+mod places;
 mod precheck;
 mod push;
 mod read;
@@ -217,12 +218,14 @@ impl SqliteStorage {
 }
 
 impl SqliteStorage {
-    /// A push, audited in its own transaction when `actor` is given.
+    /// A push, audited in its own transaction when `actor` is given, authorized per operation
+    /// for `pusher` when given (none: a trusted local import).
     pub(crate) fn push_by(
         &self,
         req: PushRequest,
         now_ms: u64,
         actor: Option<&str>,
+        pusher: Option<&crate::authz::Pusher>,
     ) -> Result<PushResponse, StorageError> {
         let mut conn = lock(&self.writer)?;
         let workers = if req.ops.len() >= precheck::MIN_OPS {
@@ -239,6 +242,7 @@ impl SqliteStorage {
             &req,
             now_ms,
             actor,
+            pusher,
         );
         drop(conn);
         drop_elsewhere(req);
@@ -267,7 +271,7 @@ fn drop_elsewhere(req: PushRequest) {
 
 impl SyncStorage for SqliteStorage {
     fn push(&self, req: PushRequest, now_ms: u64) -> Result<PushResponse, StorageError> {
-        self.push_by(req, now_ms, None)
+        self.push_by(req, now_ms, None, None)
     }
 
     fn pull(

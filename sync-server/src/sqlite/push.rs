@@ -14,9 +14,11 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, Transactio
 use uuid::Uuid;
 
 use super::codec::{self, u64_from_sql, u64_to_sql};
+use super::places::TxPlaces;
 use super::precheck::{self, Prechecked};
 use super::refs::{BatchRefs, Current, Key, SharedRecords};
 use super::{FUTURE_TOLERANCE_MS, lock};
+use crate::authz::{self, Places as _, Pusher};
 use crate::error::StorageError;
 use crate::runs::Runs;
 
@@ -29,7 +31,8 @@ fn reason(code: &str, message: String) -> Reason {
 
 /// What the server holds for a seq the device already used.
 enum Stored {
-    Accepted(Uuid),
+    /// Its op_id and JSON.
+    Accepted(Uuid, String),
     Rejected(Uuid, Reason),
 }
 
@@ -65,16 +68,16 @@ impl Batch<'_> {
     }
 
     fn stored(&self, seq: u64) -> Result<Option<Stored>, StorageError> {
-        let mut stmt = self
-            .tx
-            .prepare_cached("SELECT op_id FROM ops WHERE origin_device = ?1 AND origin_seq = ?2")?;
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT op_id, body FROM ops WHERE origin_device = ?1 AND origin_seq = ?2",
+        )?;
         let found = stmt
             .query_row((codec::id(&self.device), u64_to_sql(seq)), |r| {
-                Ok(codec::uuid_from(r.get_ref(0)?, "ops.op_id"))
+                Ok((codec::uuid_from(r.get_ref(0)?, "ops.op_id"), r.get(1)?))
             })
             .optional()?;
-        if let Some(id) = found {
-            return Ok(Some(Stored::Accepted(id?)));
+        if let Some((id, body)) = found {
+            return Ok(Some(Stored::Accepted(id?, body)));
         }
         let mut stmt = self.tx.prepare_cached(
             "SELECT op_id, code, message FROM rejected_ops
@@ -122,11 +125,12 @@ impl Batch<'_> {
         op: &Operation,
         body: &str,
         future: bool,
+        household: Option<Uuid>,
     ) -> Result<Option<i64>, StorageError> {
         let mut stmt = self.tx.prepare_cached(
             "INSERT INTO ops (op_id, origin_device, origin_seq, hlc, entity, entity_id,
-                              scope_path, body, received_at_ms, future)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                              scope_path, body, received_at_ms, future, household)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         let done = stmt.execute((
             codec::id(&op.op_id),
@@ -139,6 +143,7 @@ impl Batch<'_> {
             body,
             u64_to_sql(self.now_ms),
             future,
+            household.as_ref().map(codec::id),
         ));
         match done {
             Ok(_) => Ok(Some(self.tx.last_insert_rowid())),
@@ -158,14 +163,15 @@ impl Batch<'_> {
         Ok(stmt.exists([codec::id(&op_id)])?)
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Writes the record's merged state; `path` is its place as the server derived it (never
+    /// frozen by a far-future operation's claim).
     fn write_entity(
         &self,
         op: &Operation,
+        path: &str,
         state: Option<&str>,
         record: Option<&str>,
         in_conflict: bool,
-        newest: bool,
         server_seq: i64,
     ) -> Result<(), StorageError> {
         let mut stmt = self.tx.prepare_cached(
@@ -173,7 +179,7 @@ impl Batch<'_> {
                (entity, entity_id, scope_path, state, record, in_conflict, last_server_seq)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (entity, entity_id) DO UPDATE SET
-               scope_path = CASE WHEN ?8 THEN excluded.scope_path ELSE scope_path END,
+               scope_path = excluded.scope_path,
                state = excluded.state,
                record = excluded.record,
                in_conflict = excluded.in_conflict,
@@ -182,12 +188,11 @@ impl Batch<'_> {
         stmt.execute((
             &op.entity,
             codec::id(&op.entity_id),
-            &op.scope_path,
+            path,
             state,
             record,
             in_conflict,
             server_seq,
-            newest,
         ))?;
         Ok(())
     }
@@ -203,6 +208,9 @@ enum Outcome {
 struct Writer<'b> {
     batch: &'b Batch<'b>,
     refs: BatchRefs<'b>,
+    places: TxPlaces<'b>,
+    /// The pushing account (`None`: a trusted local import, e.g. `bangfu-server demo`).
+    pusher: Option<&'b Pusher>,
     /// Records written by this batch so far (a precheck that looked at one is stale).
     written: HashSet<Key>,
     /// The editable records this batch wrote, for the shared cache once committed.
@@ -227,6 +235,54 @@ impl Writer<'_> {
             Some(e) => Err(e),
             None => Ok(checked),
         }
+    }
+
+    /// Where the record of `op` lies (derived on the server), its household and its stored path
+    /// before `op`; or why `op` is refused: an id of another kind, a claimed place that is not the
+    /// derived one, or what the pusher may not write (`crate::authz`).
+    fn place(
+        &self,
+        op: &Operation,
+        record: &Record,
+    ) -> Result<Result<(String, Option<Uuid>, Option<String>), Reason>, StorageError> {
+        let kinds = self.places.kinds_of(op.entity_id)?;
+        if kinds.iter().any(|k| *k != op.entity) {
+            return Ok(Err(reason(
+                "id_taken",
+                format!(
+                    "id {} already belongs to a record of another kind: give every record a new id",
+                    op.entity_id
+                ),
+            )));
+        }
+        let before = match op.entity.as_str() {
+            "household" => self.places.household_path(op.entity_id)?,
+            "area" => self.places.area_path(op.entity_id)?,
+            _ => None,
+        };
+        let place = authz::place_of(record, &self.places)?;
+        let Some(pusher) = self.pusher else {
+            // A trusted local import: the derived place where there is one, else the claim.
+            let household = authz::household_of_record(record);
+            let path = place.map_or_else(|| op.scope_path.clone(), |p| p.path);
+            return Ok(Ok((path, household, before)));
+        };
+        let Some(place) = place else {
+            return Ok(Err(reason(
+                "unknown_place",
+                format!(
+                    "the server cannot place this {}: the household or area it belongs to is not \
+                     stored; sync first, or ask the county office",
+                    op.entity
+                ),
+            )));
+        };
+        if let Err(why) =
+            authz::authorize(pusher, op, record, &place, before.as_deref(), &self.places)?
+        {
+            return Ok(Err(why));
+        }
+        Ok(Ok((place.path, place.household, before)))
     }
 
     /// Checks (or takes the still valid precheck of), stores and merges one in-sequence operation.
@@ -264,6 +320,10 @@ impl Writer<'_> {
             Ok(r) => r,
             Err(r) => return Ok(Outcome::Rejected(r)),
         };
+        let (path, household, before) = match self.place(op, &record)? {
+            Ok(found) => found,
+            Err(r) => return Ok(Outcome::Rejected(r)),
+        };
         let future = op.hlc.wall_ms() > batch.now_ms.saturating_add(FUTURE_TOLERANCE_MS);
         let body = match (json, body) {
             (Some(json), _) => std::borrow::Cow::Borrowed(json),
@@ -272,7 +332,7 @@ impl Writer<'_> {
                 serde_json::to_string(op).map_err(|e| StorageError::corrupt("operation", e))?,
             ),
         };
-        let Some(server_seq) = batch.insert_op(op, &body, future)? else {
+        let Some(server_seq) = batch.insert_op(op, &body, future, household)? else {
             return Ok(Outcome::Rejected(reason(
                 "op_id_reused",
                 format!(
@@ -283,18 +343,13 @@ impl Writer<'_> {
         };
         if is_append_only(entity) {
             // Compact: the record and its state are its creating operation (`last_server_seq`).
-            batch.write_entity(op, None, None, false, true, server_seq)?;
+            batch.write_entity(op, &path, None, None, false, server_seq)?;
             self.refs.stored(key, Current::AppendOnly, None);
         } else {
             let mut state = match self.refs.current(entity, op.entity_id)? {
                 Some(Current::Mutable(s)) => s,
                 _ => EntityState::default(),
             };
-            let newest = state
-                .fields
-                .values()
-                .flat_map(|f| f.heads.iter())
-                .all(|h| h.hlc <= op.hlc);
             state.apply(op);
             let in_conflict = state.conflicts().next().is_some();
             let json = serde_json::to_string(&state)
@@ -303,15 +358,22 @@ impl Writer<'_> {
                 serde_json::to_string(&record).map_err(|e| StorageError::corrupt("record", e))?;
             batch.write_entity(
                 op,
+                &path,
                 Some(&json),
                 Some(&record_json),
                 in_conflict,
-                newest,
                 server_seq,
             )?;
+            if let Some(old) = before.as_deref()
+                && old != path
+                && entity == "household"
+            {
+                self.places.moved(op.entity_id, old, &path, server_seq)?;
+            }
             self.changed.push((key, record.clone()));
             self.refs.stored(key, Current::Mutable(state), Some(record));
         }
+        self.places.wrote(entity, op.entity_id, &path);
         self.written.insert(key);
         Ok(Outcome::Accepted {
             observed: (!future).then_some(op.hlc),
@@ -330,6 +392,7 @@ pub(super) fn push(
     req: &PushRequest,
     now_ms: u64,
     actor: Option<&str>,
+    pusher: Option<&Pusher>,
 ) -> Result<PushResponse, StorageError> {
     // The write lock is taken first: the state the workers read cannot change until commit.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -343,7 +406,7 @@ pub(super) fn push(
     let (processed, runs, observed, changed) = if readers.is_empty()
         || ops.len() < precheck::MIN_OPS
     {
-        run(&batch, shared, req, start, |_| Ok(None))?
+        run(&batch, shared, req, start, pusher, |_| Ok(None))?
     } else {
         let device = req.device_id;
         let eligible = move |op: &Operation| op.origin_device == device && op.origin_seq > start;
@@ -352,7 +415,7 @@ pub(super) fn push(
             let received = !req.ops_json.is_empty();
             let mut verdicts =
                 precheck::spawn(scope, readers, ops, received, &next, &eligible, shared);
-            run(&batch, shared, req, start, |i| verdicts.take(i))
+            run(&batch, shared, req, start, pusher, |i| verdicts.take(i))
         })?
     };
     if processed != start {
@@ -409,11 +472,14 @@ fn run(
     shared: &SharedRecords,
     req: &PushRequest,
     start: u64,
+    pusher: Option<&Pusher>,
     mut precheck: impl FnMut(usize) -> Result<Option<Prechecked>, StorageError>,
 ) -> Result<Ran, StorageError> {
     let mut writer = Writer {
         batch,
         refs: BatchRefs::new(batch.tx, Some(shared)),
+        places: TxPlaces::new(batch.tx),
+        pusher,
         written: HashSet::new(),
         changed: Vec::new(),
     };
@@ -451,7 +517,24 @@ fn run(
         }
         if seq <= processed {
             match batch.stored(seq)? {
-                Some(Stored::Accepted(id)) if id == op.op_id => runs.duplicate(seq),
+                // A retry is a duplicate only if it says what was stored: a changed re-send is
+                // refused (and kept), the original stays.
+                Some(Stored::Accepted(id, body)) if id == op.op_id => {
+                    let same = serde_json::from_str::<Operation>(&body).is_ok_and(|o| o == *op);
+                    if same {
+                        runs.duplicate(seq);
+                    } else {
+                        let why = reason(
+                            "changed_resend",
+                            format!(
+                                "operation {seq} was stored earlier with other content: the \
+                                 stored one stays; record the change as a new operation"
+                            ),
+                        );
+                        batch.reject(op, false, &why)?;
+                        runs.rejected(seq, why);
+                    }
+                }
                 // A retry of a refused operation gets the same answer again.
                 Some(Stored::Rejected(id, why)) if id == op.op_id => runs.rejected(seq, why),
                 _ => {

@@ -1,6 +1,6 @@
 //! Reads: the feed (pull), devices' progress, merged state, conflicts, refused operations.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
 
 use bangfu_core::sync::hlc::Hlc;
@@ -212,9 +212,11 @@ fn past_own_run(
 /// `has_more` after this many instead of scanning the whole feed in one request.
 pub(super) const MAX_SCANNED: i64 = 50_000;
 
-/// Like [`pull_page`], keeping only operations whose `scope_path` passes `keep` (an account's
-/// scope: a set of subtrees and households, too many for one SQL condition). Walks the primary
-/// key from `after`; the cursor moves past everything looked at.
+/// Like [`pull_page`], keeping only operations whose place passes `keep` (an account's scope: a
+/// set of subtrees and households, too many for one SQL condition). An operation on a household's
+/// record lies where that household lies *now* (a household the county moved to another village
+/// takes its whole history along); others where they were made. Walks the primary key from
+/// `after`; the cursor moves past everything looked at.
 pub(super) fn pull_page_filtered(
     conn: &mut Connection,
     after: u64,
@@ -233,9 +235,15 @@ pub(super) fn pull_page_filtered(
     let mut has_more = false;
     {
         let mut stmt = tx.prepare_cached(
-            "SELECT server_seq, scope_path, origin_device = ?3 AND origin_seq <= ?4, body
+            "SELECT server_seq, scope_path, origin_device = ?3 AND origin_seq <= ?4, body,
+                    household
              FROM ops WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2",
         )?;
+        let mut place = tx.prepare_cached(
+            "SELECT scope_path FROM entities WHERE entity = 'household' AND entity_id = ?1",
+        )?;
+        // Household → its current path, for this page.
+        let mut households: HashMap<Vec<u8>, Option<String>> = HashMap::new();
         let mut rows = stmt.query((after_sql, MAX_SCANNED + 1, exclude, through))?;
         while let Some(r) = rows.next()? {
             scanned += 1;
@@ -249,7 +257,21 @@ pub(super) fn pull_page_filtered(
                 .get_ref(1)?
                 .as_str()
                 .map_err(|e| StorageError::corrupt("ops.scope_path", e))?;
-            if !own && keep(path) {
+            let household = match r.get_ref(4)?.as_blob_or_null() {
+                Ok(Some(h)) if !own => Some(h),
+                _ => None,
+            };
+            if let Some(h) = household
+                && !households.contains_key(h)
+            {
+                let p: Option<String> = place.query_row([h], |r| r.get(0)).optional()?;
+                households.insert(h.to_vec(), p);
+            }
+            let now = household
+                .and_then(|h| households.get(h))
+                .and_then(|p| p.as_deref())
+                .unwrap_or(path);
+            if !own && keep(now) {
                 if entries.len() == limit as usize {
                     has_more = true;
                     break;

@@ -135,6 +135,44 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at_ms INTEGER NOT NULL
     );
     ",
+    // 4: places follow households (issue 11): each operation's household, so that the feed
+    // filters by the household's current place; moves of households; ids unique across kinds;
+    // where each device's feed last started.
+    "
+    ALTER TABLE ops ADD COLUMN household BLOB; -- the household the record belongs to (NULL: none)
+    UPDATE ops SET household = CASE
+        WHEN entity = 'household' THEN entity_id
+        ELSE COALESCE(
+            unhex(replace(json_extract(body, '$.fields.household_id'), '-', '')),
+            (SELECT unhex(replace(json_extract(e.record, '$.record.household_id'), '-', ''))
+               FROM entities e WHERE e.entity = ops.entity AND e.entity_id = ops.entity_id))
+        END;
+    CREATE INDEX entities_id ON entities (entity_id);
+
+    -- A household re-filed under another path (the county moved it to another village): a device
+    -- that gains it this way is sent its whole history (409 scope_grew on its next pull).
+    CREATE TABLE household_moves (
+        id         INTEGER PRIMARY KEY,
+        server_seq INTEGER NOT NULL,  -- the operation that moved it
+        household  BLOB    NOT NULL,
+        old_path   TEXT    NOT NULL,
+        new_path   TEXT    NOT NULL
+    );
+    CREATE INDEX household_moves_seq ON household_moves (server_seq);
+
+    -- The newest server_seq when the device's feed last started from 0.
+    ALTER TABLE device_tokens ADD COLUMN feed_start_seq INTEGER;
+
+    -- Records re-derive their place from their household from now on.
+    UPDATE entities SET scope_path = (
+        SELECT h.scope_path FROM entities h
+         WHERE h.entity = 'household'
+           AND h.entity_id = unhex(replace(json_extract(entities.record, '$.record.household_id'), '-', '')))
+     WHERE entity NOT IN ('household', 'area') AND record IS NOT NULL
+       AND json_extract(record, '$.record.household_id') IS NOT NULL
+       AND EXISTS (SELECT 1 FROM entities h WHERE h.entity = 'household'
+           AND h.entity_id = unhex(replace(json_extract(entities.record, '$.record.household_id'), '-', '')));
+    ",
 ];
 
 /// The schema version this build writes.

@@ -211,3 +211,38 @@ pub fn sign_in_admin(storage: &bangfu_server::SqliteStorage, device: Uuid) -> St
     )
     .expect("signed in")
 }
+
+/// Signs `device` in as the cadre account `cadre` (created on first use): the person `CADRE_ID`,
+/// paired with every household of [`county_ops`]. Field records (visits, contacts, income …) are
+/// authored by a person, so tests push them with this account; its operations carry the cadre as
+/// author from now on.
+pub fn sign_in_cadre(storage: &bangfu_server::SqliteStorage, device: &mut Device) -> String {
+    use bangfu_server::auth::{AccessStorage, AccountError, NewAccount, Role};
+    device.author = id(CADRE_ID);
+    let new = NewAccount {
+        username: "cadre".into(),
+        display_name: "刘建国".into(),
+        role: Role::Cadre,
+        person_id: Some(id(CADRE_ID)),
+        unit_id: None,
+        area_path: None,
+        password: TEST_PASSWORD.into(),
+    };
+    match storage.create_account(&new, "test", bangfu_server::now_ms()) {
+        Ok(_) | Err(AccountError::Exists) => {}
+        Err(e) => panic!("cannot create the cadre account: {e}"),
+    }
+    let (_, token) = storage
+        .sign_in(
+            "cadre",
+            TEST_PASSWORD,
+            device.id,
+            "test",
+            bangfu_server::now_ms(),
+            bangfu_server::auth::DEFAULT_TOKEN_TTL_MS,
+        )
+        .expect("storage")
+        .expect("signed in");
+    token
+}
+pub mod api;

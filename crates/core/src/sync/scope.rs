@@ -12,9 +12,10 @@
 //! Every account also *reads* (never writes) the records on the paths above its own — the county,
 //! township and village records (areas, people, settings) its households need to be shown.
 //!
-//! A pairing that ended less than [`ENDED_GRACE_DAYS`] ago still lets the cadre *write* changes
-//! recorded on or before its last day: work done while paired, on a phone that was offline when
-//! the pairing ended, must reach the server (issue 4: "the changes reach the server first").
+//! A pairing that ended less than [`ENDED_GRACE_DAYS`] ago (by the server's date) is listed in
+//! `ended`: work done while paired, on a phone that was offline when the pairing ended, must reach
+//! the server. The server decides that grace from what it had served the device, never from a date
+//! the device claims (bangfu-server's `authz`).
 
 use std::collections::BTreeSet;
 
@@ -35,8 +36,8 @@ pub struct Scope {
     pub households: Vec<String>,
     /// Paths read but not written (exactly): the areas above the scope.
     pub ancestors: Vec<String>,
-    /// Households whose pairing ended lately, with the last day: changes recorded on or before it
-    /// are still accepted; nothing of them is read.
+    /// Households whose pairing ended lately, with the last day: nothing of them is read; the
+    /// server may still accept field records a device made while it held them.
     pub ended: Vec<(String, NaiveDate)>,
 }
 
@@ -92,14 +93,17 @@ impl Scope {
 
     /// Whether the device reads an operation on `path`.
     pub fn reads(&self, path: &str) -> bool {
-        self.writes_now(path)
+        self.writes(path)
             || self
                 .ancestors
                 .binary_search_by(|a| a.as_str().cmp(path))
                 .is_ok()
     }
 
-    fn writes_now(&self, path: &str) -> bool {
+    /// Whether the device may write on `path` today. (A pairing that ended lately is not
+    /// writable by this test: the server's grace for it depends on what it served the device,
+    /// see `bangfu_server::authz`, never on a date the device claims.)
+    pub fn writes(&self, path: &str) -> bool {
         self.all
             || self.subtrees.iter().any(|s| under(path, s))
             || self
@@ -108,13 +112,16 @@ impl Scope {
                 .is_ok()
     }
 
-    /// Whether the device may write on `path` a change recorded on `recorded`.
-    pub fn writes(&self, path: &str, recorded: NaiveDate) -> bool {
-        self.writes_now(path)
-            || self
-                .ended
-                .iter()
-                .any(|(p, last)| p == path && recorded <= *last)
+    /// Whether `path` is a household whose pairing ended lately (within [`ENDED_GRACE_DAYS`]).
+    pub fn ended_includes(&self, path: &str) -> bool {
+        self.ended.iter().any(|(p, _)| p == path)
+    }
+
+    /// Whether `path` is one of the scope's households (exactly, not by a subtree).
+    pub fn holds_household(&self, path: &str) -> bool {
+        self.households
+            .binary_search_by(|h| h.as_str().cmp(path))
+            .is_ok()
     }
 
     /// Whether everything `other` reads, `self` reads too (so a device that was sent `self` from
@@ -158,8 +165,8 @@ mod tests {
         assert!(s.reads("c/t/v/h:1"));
         assert!(s.reads("c/t") && s.reads("c"));
         assert!(!s.reads("c/t/v2") && !s.reads("c/t/vv") && !s.reads("c/t2"));
-        assert!(s.writes("c/t/v/h:1", d("2026-01-01")));
-        assert!(!s.writes("c/t", d("2026-01-01")), "ancestors are read only");
+        assert!(s.writes("c/t/v/h:1"));
+        assert!(!s.writes("c/t"), "ancestors are read only");
     }
 
     #[test]
@@ -171,9 +178,13 @@ mod tests {
         );
         assert!(s.reads("c/t/v/h:1") && s.reads("c/t/v"));
         assert!(!s.reads("c/t/v/h:2"), "an ended pairing is not read");
-        assert!(s.writes("c/t/v/h:2", d("2026-03-31")));
-        assert!(!s.writes("c/t/v/h:2", d("2026-04-01")));
-        assert!(!s.writes("c/t/v/h:3", d("2026-01-01")));
+        assert!(
+            !s.writes("c/t/v/h:2"),
+            "an ended pairing is not written by date"
+        );
+        assert!(s.ended_includes("c/t/v/h:2") && !s.ended_includes("c/t/v/h:1"));
+        assert!(s.holds_household("c/t/v/h:1") && !s.holds_household("c/t/v"));
+        assert!(!s.writes("c/t/v/h:3"));
     }
 
     #[test]
