@@ -10,7 +10,7 @@ use clap::Subcommand;
 use uuid::Uuid;
 
 use crate::auth::{AccessStorage, NewAccount, Role};
-use crate::{SqliteStorage, now_ms};
+use crate::{SqliteStorage, SyncStorage as _, now_ms};
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
@@ -183,6 +183,28 @@ pub fn audit(db: &Path, limit: u32) -> anyhow::Result<()> {
                 .map_or_else(|| "-".to_owned(), |d| d.to_string()),
             e.action,
             e.detail
+        );
+    }
+    Ok(())
+}
+
+/// `bangfu-server rejected --db FILE [--device D] [--limit N]`: refused operations, newest first,
+/// with the record they name and why (never the record's content).
+pub fn rejected(db: &Path, device: Option<Uuid>, limit: usize) -> anyhow::Result<()> {
+    let storage = open(db)?;
+    println!("time\tdevice\tseq\trecord\tcode\tmessage");
+    for r in storage.rejected(device)?.into_iter().rev().take(limit) {
+        let e = crate::http::admin::RejectedEntry::from(r);
+        println!(
+            "{}\t{}\t{}\t{} {}\t{}\t{}",
+            time(Some(e.received_at_ms)),
+            e.device,
+            e.seq,
+            e.entity.as_deref().unwrap_or("-"),
+            e.entity_id
+                .map_or_else(|| "-".to_owned(), |i| i.to_string()),
+            e.code,
+            e.message
         );
     }
     Ok(())

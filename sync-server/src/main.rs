@@ -63,6 +63,16 @@ enum Command {
         #[command(flatten)]
         photos: PhotoArgs,
     },
+    /// Refused operations, newest first: which record, which device, why.
+    Rejected {
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this device's.
+        #[arg(long)]
+        device: Option<uuid::Uuid>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
     /// Set the county's settings and monitoring lines from a dataset JSON file.
     Reference {
         #[arg(long)]
@@ -107,6 +117,7 @@ fn main() -> anyhow::Result<()> {
         Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
+        Command::Rejected { db, device, limit } => admin_cli::rejected(&db, device, limit),
         Command::Reference { db, dataset } => admin_cli::reference(&db, &dataset),
         Command::Demo {
             db,

@@ -101,6 +101,31 @@ async fn a_cadre_cannot_write_for_an_unpaired_household_by_any_path() {
     let rejected = api.storage.rejected(Some(dev.id)).expect("rejected");
     assert_eq!(rejected.len(), 5);
     assert_eq!(api.storage.device_seq(dev.id).expect("seq"), dev.seq);
+    // Supervisors see them in words, with the record named but not its content.
+    let (status, listed) = api
+        .get(
+            Some(&admin),
+            &format!("/v1/admin/rejected?device={}", dev.id),
+        )
+        .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 5);
+    assert_eq!(listed[0]["code"], "wrong_author", "newest first");
+    assert_eq!(listed[4]["entity"], "visit");
+    assert_eq!(listed[3]["entity"], "household");
+    assert!(
+        listed
+            .iter()
+            .all(|e| !e["message"].as_str().unwrap_or("").is_empty())
+    );
+    let text = serde_json::to_string(&listed).expect("json");
+    assert!(
+        !text.contains("改") && !text.contains("老人患慢性病"),
+        "{text}"
+    );
+    let (status, _) = api.get(Some(&token), "/v1/admin/rejected").await;
+    assert_eq!(status, 403, "administration only");
 
     // Another device than the token's is refused as a whole.
     let mut stranger = Device::new(201);

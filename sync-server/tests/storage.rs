@@ -573,6 +573,20 @@ fn an_op_from_the_future_is_accepted_flagged_and_not_absorbed() {
     assert!(resp.server_hlc > w.hlc);
     let pulled = store.pull(0, 10_000, None, None, now).expect("pull");
     assert!(pulled.entries.iter().any(|e| e.op.op_id == v.op_id));
+    // The flag travels with the operation (item 16): only the far-future one carries it, and the
+    // spliced JSON says the same as the parsed page.
+    let flagged: Vec<bool> = pulled
+        .entries
+        .iter()
+        .filter(|e| e.op.op_id == v.op_id || e.op.op_id == w.op_id)
+        .map(|e| e.future)
+        .collect();
+    assert_eq!(flagged, [true, false]);
+    let json = store.pull_json(0, 10_000, None, None, now).expect("pull");
+    let parsed: bangfu_core::sync::wire::PullResponse =
+        serde_json::from_slice(&json).expect("json");
+    assert_eq!(parsed.entries, pulled.entries);
+    assert_eq!(json, serde_json::to_vec(&pulled).expect("json"));
 }
 
 #[test]

@@ -151,6 +151,23 @@ fn pull_response_v1_is_frozen() {
     );
 }
 
+/// Added to v1: an entry the server flagged as stamped far in the future carries `"future":
+/// true`; an unflagged one is as before (see `pull-response`).
+#[test]
+fn a_flagged_feed_entry_v1_is_frozen() {
+    let mut flagged = FeedEntry::new(1018, edit_op());
+    flagged.future = true;
+    check(
+        "pull-response-future",
+        &PullResponse {
+            entries: vec![FeedEntry::new(1017, visit_op()), flagged],
+            cursor: 1020,
+            has_more: false,
+            server_hlc: Hlc::new(1_742_438_000_000, 1),
+        },
+    );
+}
+
 #[test]
 fn capabilities_and_errors_v1_are_frozen() {
     check(

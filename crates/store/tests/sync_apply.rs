@@ -665,3 +665,29 @@ fn entries_as_a_device_receives_them_apply_like_plain_ones() {
     c.apply_pulled(&wrong, ops.len() as u64).expect("apply");
     assert_eq!(content(&c), content(&a));
 }
+
+#[test]
+fn an_operation_the_server_flagged_as_far_future_does_not_move_the_device_clock() {
+    let (_, ops) = a_with_dataset();
+    let mut b = store(2);
+    let ten_years = 10 * 365 * 24 * 3600 * 1000_u64;
+    let mut far = ops.clone();
+    let last = far.last_mut().expect("an operation");
+    last.hlc = bangfu_core::sync::Hlc::new(last.hlc.wall_ms() + ten_years, 0);
+    let far_hlc = last.hlc;
+    let mut entries = feed(&far, 1);
+    if let Some(e) = entries.last_mut() {
+        e.future = true;
+    }
+    b.apply_pulled(&entries, far.len() as u64).expect("apply");
+    assert!(
+        b.hlc_last().expect("clock") < far_hlc,
+        "a flagged operation is kept but not followed"
+    );
+    assert_eq!(count(&b, "ops"), far.len() as i64, "and stored");
+    // Unflagged, the same stamp would be followed (what one wrong phone did to every device).
+    let mut c = store(3);
+    c.apply_pulled(&feed(&far, 1), far.len() as u64)
+        .expect("apply");
+    assert!(c.hlc_last().expect("clock") >= far_hlc);
+}

@@ -113,13 +113,32 @@ async fn a_refusal_is_never_retried() {
     assert!(!e.is_retryable());
     assert_eq!(t.count(Route::Push), 1);
     assert_eq!(server.lock().feed().len(), 0);
+    // A refused push does not keep the device from receiving: the pull still ran.
+    assert_eq!(
+        t.count(Route::Pull),
+        1,
+        "the pull runs after a refused push"
+    );
+    // Unless the refusal is about the device's sign-in: then nothing more is asked.
+    t.fail_next_on(
+        Route::Push,
+        Fault::Refuse {
+            status: 401,
+            code: "auth_bad_token".into(),
+        },
+    );
+    let e = sync(&mut a, &t, &options(), &mut |_| {})
+        .await
+        .expect_err("signed out");
+    assert_eq!(e.server_code(), Some("auth_bad_token"));
+    assert_eq!(t.count(Route::Pull), 1, "no pull without a valid sign-in");
     // A page that is not the protocol (a captive portal) stops at once too.
     t.fail_next_on(Route::Pull, Fault::Garbage);
     let e = sync(&mut a, &t, &options(), &mut |_| {})
         .await
         .expect_err("garbage");
     assert_eq!(e.code(), "bad_response");
-    assert_eq!(t.count(Route::Pull), 1);
+    assert_eq!(t.count(Route::Pull), 2);
     assert_exactly_once(&server, 5);
 }
 

@@ -1,4 +1,5 @@
-//! Administration over HTTP (county office accounts only): accounts, devices, the audit log.
+//! Administration over HTTP (county office accounts only): accounts, devices, the audit log,
+//! refused operations.
 
 use axum::Json;
 use axum::body::Body;
@@ -162,6 +163,69 @@ pub(super) async fn audit_log(
     let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
     let storage = app.storage.clone();
     Ok(Json(blocking(move || Ok(storage.audit_log(limit)?)).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RejectedQuery {
+    device: Option<Uuid>,
+    limit: Option<u32>,
+}
+
+/// A refused operation as listed for supervisors: who, which record, why — never the record's
+/// content (it may hold personal data; the server keeps it, see `bangfu-server rejected`).
+#[derive(Debug, serde::Serialize, Deserialize)]
+pub struct RejectedEntry {
+    pub device: Uuid,
+    pub seq: u64,
+    pub op_id: Uuid,
+    pub entity: Option<String>,
+    pub entity_id: Option<Uuid>,
+    pub code: String,
+    pub message: String,
+    pub received_at_ms: u64,
+}
+
+impl From<crate::storage::RejectedOp> for RejectedEntry {
+    fn from(r: crate::storage::RejectedOp) -> RejectedEntry {
+        let op: Option<serde_json::Value> = serde_json::from_str(&r.body).ok();
+        let field = |name: &str| {
+            op.as_ref()
+                .and_then(|o| o.get(name))
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        RejectedEntry {
+            device: r.device,
+            seq: r.seq,
+            op_id: r.op_id,
+            entity: field("entity"),
+            entity_id: field("entity_id").and_then(|s| Uuid::try_parse(&s).ok()),
+            code: r.code,
+            message: r.message,
+            received_at_ms: r.received_at_ms,
+        }
+    }
+}
+
+/// `GET /v1/admin/rejected[?device=&limit=]`: refused operations, newest first.
+pub(super) async fn rejected(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    q: Result<Query<RejectedQuery>, QueryRejection>,
+) -> Result<Json<Vec<RejectedEntry>>, ApiError> {
+    require_admin(&p)?;
+    let Query(q) = q.map_err(bad_query)?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 10_000) as usize;
+    let storage = app.storage.clone();
+    let all = blocking(move || Ok(storage.rejected(q.device)?)).await?;
+    Ok(Json(
+        all.into_iter()
+            .rev()
+            .take(limit)
+            .map(RejectedEntry::from)
+            .collect(),
+    ))
 }
 
 /// `GET /v1/reference` (every signed-in device): the county's settings and monitoring lines.

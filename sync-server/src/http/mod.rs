@@ -145,6 +145,7 @@ fn routes(state: AppState) -> Router {
             post(admin::revoke_device),
         )
         .route("/v1/admin/audit", get(admin::audit_log))
+        .route("/v1/admin/rejected", get(admin::rejected))
         .route("/v1/reference", get(admin::reference))
         .route(
             "/v1/admin/reference",

@@ -18,7 +18,7 @@ use crate::storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp};
 /// One page of the feed, with each operation's stored JSON.
 #[derive(Debug)]
 pub(super) struct PullPage {
-    entries: Vec<(u64, String)>,
+    entries: Vec<(u64, String, bool)>,
     cursor: u64,
     has_more: bool,
 }
@@ -28,10 +28,12 @@ impl PullPage {
         let entries = self
             .entries
             .into_iter()
-            .map(|(server_seq, body)| {
+            .map(|(server_seq, body, future)| {
                 let op: Operation = serde_json::from_str(&body)
                     .map_err(|e| StorageError::corrupt("ops.body", e))?;
-                Ok(FeedEntry::new(server_seq, op))
+                let mut entry = FeedEntry::new(server_seq, op);
+                entry.future = future;
+                Ok(entry)
             })
             .collect::<Result<Vec<_>, StorageError>>()?;
         Ok(PullResponse {
@@ -44,16 +46,19 @@ impl PullPage {
 
     /// The JSON of [`PullResponse`], splicing the stored operation JSON in as it is.
     pub(super) fn into_json(self, server_hlc: Hlc) -> Vec<u8> {
-        let size: usize = self.entries.iter().map(|(_, b)| b.len() + 40).sum();
+        let size: usize = self.entries.iter().map(|(_, b, _)| b.len() + 40).sum();
         let mut out = Vec::with_capacity(size + 128);
         out.extend_from_slice(b"{\"entries\":[");
-        for (i, (seq, body)) in self.entries.iter().enumerate() {
+        for (i, (seq, body, future)) in self.entries.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             // Writing to a Vec cannot fail.
             let _ = write!(out, "{{\"server_seq\":{seq},\"op\":");
             out.extend_from_slice(body.as_bytes());
+            if *future {
+                out.extend_from_slice(b",\"future\":true");
+            }
             out.push(b'}');
         }
         let _ = write!(
@@ -81,7 +86,7 @@ pub(super) fn pull_page(
     let after = past_own_run(&tx, after, exclude_origin)?;
     let after_sql = i64::try_from(after).unwrap_or(i64::MAX);
     let fetch = i64::from(limit) + 1;
-    let mut rows: Vec<(u64, String)> = Vec::with_capacity(limit.min(10_000) as usize + 1);
+    let mut rows: Vec<(u64, String, bool)> = Vec::with_capacity(limit.min(10_000) as usize + 1);
     let scope = scope
         .map(|s| s.trim_end_matches('/'))
         .filter(|s| !s.is_empty());
@@ -89,11 +94,17 @@ pub(super) fn pull_page(
     let exclude: &[u8] = exclude_origin.as_ref().map_or(&[], |(d, _)| codec::id(d));
     let through = exclude_origin.map_or(0, |(_, t)| i64::try_from(t).unwrap_or(i64::MAX));
     {
-        let map = |r: &rusqlite::Row<'_>| Ok((u64_from_sql(r.get(0)?), r.get::<_, String>(1)?));
+        let map = |r: &rusqlite::Row<'_>| {
+            Ok((
+                u64_from_sql(r.get(0)?),
+                r.get::<_, String>(1)?,
+                r.get::<_, bool>(2)?,
+            ))
+        };
         match scope {
             None if exclude_origin.is_some() => {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT server_seq, body FROM ops WHERE server_seq > ?1
+                    "SELECT server_seq, body, future FROM ops WHERE server_seq > ?1
                        AND NOT (origin_device = ?3 AND origin_seq <= ?4)
                      ORDER BY server_seq LIMIT ?2",
                 )?;
@@ -103,7 +114,7 @@ pub(super) fn pull_page(
             }
             None => {
                 let mut stmt = tx.prepare_cached(
-                    "SELECT server_seq, body FROM ops WHERE server_seq > ?1
+                    "SELECT server_seq, body, future FROM ops WHERE server_seq > ?1
                      ORDER BY server_seq LIMIT ?2",
                 )?;
                 for row in stmt.query_map((after_sql, fetch), map)? {
@@ -113,7 +124,7 @@ pub(super) fn pull_page(
             Some(path) => {
                 // The path itself, or anything below it (`path/…`): '0' follows '/' in ASCII.
                 let mut stmt = tx.prepare_cached(
-                    "SELECT server_seq, body FROM ops WHERE server_seq > ?1
+                    "SELECT server_seq, body, future FROM ops WHERE server_seq > ?1
                        AND (scope_path = ?3 OR (scope_path >= ?4 AND scope_path < ?5))
                        AND NOT (origin_device = ?6 AND origin_seq <= ?7)
                      ORDER BY server_seq LIMIT ?2",
@@ -130,7 +141,7 @@ pub(super) fn pull_page(
     let has_more = rows.len() > limit as usize;
     let cursor = if has_more {
         rows.truncate(limit as usize);
-        rows.last().map_or(after, |(s, _)| *s)
+        rows.last().map_or(after, |(s, _, _)| *s)
     } else {
         // Everything up to the newest operation was looked at (some perhaps filtered out).
         let max: i64 = tx
@@ -229,14 +240,14 @@ pub(super) fn pull_page_filtered(
     let after_sql = i64::try_from(after).unwrap_or(i64::MAX);
     let exclude: &[u8] = exclude_origin.as_ref().map_or(&[], |(d, _)| codec::id(d));
     let through = exclude_origin.map_or(0, |(_, t)| i64::try_from(t).unwrap_or(i64::MAX));
-    let mut entries: Vec<(u64, String)> = Vec::new();
+    let mut entries: Vec<(u64, String, bool)> = Vec::new();
     let mut last_seen = after;
     let mut scanned = 0i64;
     let mut has_more = false;
     {
         let mut stmt = tx.prepare_cached(
             "SELECT server_seq, scope_path, origin_device = ?3 AND origin_seq <= ?4, body,
-                    household
+                    household, future
              FROM ops WHERE server_seq > ?1 ORDER BY server_seq LIMIT ?2",
         )?;
         let mut place = tx.prepare_cached(
@@ -276,7 +287,7 @@ pub(super) fn pull_page_filtered(
                     has_more = true;
                     break;
                 }
-                entries.push((seq, r.get(3)?));
+                entries.push((seq, r.get(3)?, r.get(5)?));
             }
             last_seen = seq;
         }

@@ -93,6 +93,11 @@ pub struct PushResponse {
 pub struct FeedEntry {
     pub server_seq: u64,
     pub op: Operation,
+    /// The server flagged the operation when it arrived: its HLC was more than 24 h ahead of the
+    /// server's clock (a phone's clock set wrong). A receiver keeps it but does not move its own
+    /// clock to it, and shows the flag. Added to protocol v1 (absent means `false`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub future: bool,
     /// The operation's JSON exactly as received, when the receiver kept it (not on the wire: the
     /// wire carries `op`). A device stores it as the operation's body instead of serialising
     /// `op` again; it parses to `op` by construction, and keeps fields a newer server added.
@@ -111,6 +116,7 @@ impl FeedEntry {
         FeedEntry {
             server_seq,
             op,
+            future: false,
             op_json: None,
             record: None,
         }
@@ -128,6 +134,7 @@ impl FeedEntry {
         Ok(FeedEntry {
             server_seq,
             op,
+            future: false,
             op_json: Some(json.to_owned()),
             record,
         })

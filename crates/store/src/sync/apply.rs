@@ -52,7 +52,11 @@ pub(crate) fn apply_pulled(
         let mut newest = Hlc::ZERO;
         let mut own_seq = 0;
         for e in entries {
-            newest = newest.max(e.op.hlc);
+            // An operation the server flagged as stamped far in the future (a phone's clock set
+            // wrong) is kept, but this device's clock does not follow it there.
+            if !e.future {
+                newest = newest.max(e.op.hlc);
+            }
             let json = e.op_json.as_deref();
             if ops::insert(conn, &e.op, json, false, Some(e.server_seq), &mut m.buf)? {
                 if e.op.origin_device == me {

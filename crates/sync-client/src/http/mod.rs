@@ -118,6 +118,8 @@ struct RawFeedEntry<'a> {
     server_seq: u64,
     #[serde(borrow)]
     op: &'a RawValue,
+    #[serde(default)]
+    future: bool,
 }
 
 impl RawPullResponse<'_> {
@@ -126,7 +128,11 @@ impl RawPullResponse<'_> {
         let entries = raw
             .entries
             .into_iter()
-            .map(|e| FeedEntry::received(e.server_seq, e.op.get()))
+            .map(|e| {
+                let mut entry = FeedEntry::received(e.server_seq, e.op.get())?;
+                entry.future = e.future;
+                Ok(entry)
+            })
             .collect::<Result<Vec<_>, serde_json::Error>>()?;
         Ok(PullResponse {
             entries,

@@ -262,8 +262,16 @@ where
         run.request(|| transport.report(pending, options.unsynced_photos))
             .await?;
     }
-    run.push(batch_size, batch_max).await?;
+    // A push refused as a whole for a reason other than the device's sign-in (an older server's
+    // 403 for one out-of-scope operation, say) must not keep the device from receiving: the pull
+    // still runs, then the push's refusal is reported.
+    let pushed = match run.push(batch_size, batch_max).await {
+        Err(e) if refusal_leaves_pull(&e) => Err(e),
+        Err(e) => return Err(e),
+        Ok(()) => Ok(()),
+    };
     run.pull(pull_limit, pull_max).await?;
+    pushed?;
     if options.leave_scope
         && let Some(scope) = run.request(|| transport.scope()).await?
     {
@@ -276,6 +284,17 @@ where
     report.retries = run.attempts.retries;
     report.transport = transport.stats().since(&stats_before);
     Ok(report)
+}
+
+/// Whether the pull may still run after the push failed with `e`: a refusal (4xx) that is not
+/// about the device's sign-in or the protocol itself.
+fn refusal_leaves_pull(e: &SyncError) -> bool {
+    match e {
+        SyncError::Transport(TransportError::Refused { status, body, .. }) => {
+            *status != 401 && !body.code.starts_with("auth_")
+        }
+        _ => false,
+    }
 }
 
 #[cfg(all(test, feature = "testing"))]
