@@ -210,6 +210,25 @@ pub fn rejected(db: &Path, device: Option<Uuid>, limit: usize) -> anyhow::Result
     Ok(())
 }
 
+/// `bangfu-server future --db FILE [--limit N]`: operations stamped far in the future, newest
+/// first, with the device whose clock is wrong.
+pub fn future(db: &Path, limit: u32) -> anyhow::Result<()> {
+    let storage = open(db)?;
+    println!("received\tstamped\tdevice\tseq\trecord");
+    for f in storage.future_ops(limit)? {
+        println!(
+            "{}\t{}\t{}\t{}\t{} {}",
+            time(Some(f.received_at_ms)),
+            time(Some(f.stamped_ms)),
+            f.device,
+            f.seq,
+            f.entity,
+            f.entity_id
+        );
+    }
+    Ok(())
+}
+
 /// `bangfu-server reference --db FILE --dataset FILE`: the county's settings and monitoring lines
 /// from a dataset JSON file (as `bangfu export` writes it), handed to every device at sync.
 pub fn reference(db: &Path, dataset: &Path) -> anyhow::Result<()> {

@@ -7,24 +7,30 @@
 //! Per operation, in order, the whole batch in one transaction (nothing half-applied), where
 //! `processed` is the highest `origin_seq` of the pushing device processed so far:
 //! - `origin_seq` 0: rejected `bad_seq` (seqs start at 1), kept in `rejected_ops`.
-//! - `origin_seq <= processed`: `duplicate` if that seq is stored with the same `op_id`; a retry of
+//! - `origin_seq <= processed`: `duplicate` if that seq is stored with the same `op_id` and
+//!   content (`changed_resend` if the content differs); a retry of
 //!   an operation that was refused gets the same refusal again; otherwise rejected `seq_reused`
 //!   (the operation is still kept in `rejected_ops`).
 //! - `origin_seq > processed + 1`: rejected `seq_gap`, not processed, and so is every later
 //!   operation of the batch: the device resends from `device_seq + 1`.
 //! - `origin_device` is not the pushing device: rejected `wrong_device`.
 //! - otherwise [`bangfu_core::sync::check::check_op`] against the record's merge state and the
-//!   stored records it refers to: refused → kept in `rejected_ops`, rejected with the reason;
-//!   passed → stored, merged, `accepted`; an `op_id` already taken is rejected `op_id_reused`.
-//!   Either way the device's seq advances.
+//!   stored records it refers to, then (pushes over HTTP) [`authz::authorize`] for the pushing
+//!   account, with the record's place derived on the server: refused → kept in `rejected_ops`,
+//!   rejected with the reason; passed → stored, merged, `accepted`; an `op_id` already taken is
+//!   rejected `op_id_reused`, an id of another kind `id_taken`. Either way the device's seq
+//!   advances.
 //!
 //! An operation whose HLC is more than 24 h ahead of the server's time is accepted (refusing it
 //! would lose data) but flagged `future` and not absorbed by the server's clock.
 //!
 //! # Scopes
-//! `scope` on a pull is a stand-in until accounts and scopes arrive: it filters the feed to
-//! operations whose `scope_path` is that path or lies below it (`a/b` matches `a/b` and `a/b/c`,
-//! not `a/bc`). Nothing is authenticated yet.
+//! A pull is filtered by the account's read scope ([`auth::scope`]), by the current place of each
+//! operation's household; `scope` on a pull (county-wide accounts) narrows it to operations whose
+//! `scope_path` is that path or lies below it (`a/b` matches `a/b` and `a/b/c`, not `a/bc`).
+
+// The OpenAPI document (`http/openapi.rs`) is one `json!` literal.
+#![recursion_limit = "256"]
 
 pub mod admin_cli;
 pub mod auth;

@@ -63,6 +63,13 @@ enum Command {
         #[command(flatten)]
         photos: PhotoArgs,
     },
+    /// Operations stamped far in the future (a device's clock set wrong), newest first.
+    Future {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
     /// Refused operations, newest first: which record, which device, why.
     Rejected {
         #[arg(long)]
@@ -118,6 +125,7 @@ fn main() -> anyhow::Result<()> {
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
         Command::Rejected { db, device, limit } => admin_cli::rejected(&db, device, limit),
+        Command::Future { db, limit } => admin_cli::future(&db, limit),
         Command::Reference { db, dataset } => admin_cli::reference(&db, &dataset),
         Command::Demo {
             db,

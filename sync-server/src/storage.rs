@@ -48,6 +48,19 @@ pub struct RejectedOp {
     pub received_at_ms: u64,
 }
 
+/// An accepted operation stamped more than 24 h ahead of the server's clock when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct FutureOp {
+    pub server_seq: u64,
+    pub device: Uuid,
+    pub seq: u64,
+    pub entity: String,
+    pub entity_id: Uuid,
+    /// The wall time its HLC claims.
+    pub stamped_ms: u64,
+    pub received_at_ms: u64,
+}
+
 /// What `GET /healthz` reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Health {
@@ -108,6 +121,9 @@ pub trait SyncStorage: Send + Sync + std::fmt::Debug {
 
     /// Refused operations, oldest first, of one device or of all.
     fn rejected(&self, device: Option<Uuid>) -> Result<Vec<RejectedOp>, StorageError>;
+
+    /// Operations flagged `future`, newest first, at most `limit`.
+    fn future_ops(&self, limit: u32) -> Result<Vec<FutureOp>, StorageError>;
 
     /// A cheap check that the storage answers.
     fn health(&self) -> Result<Health, StorageError>;

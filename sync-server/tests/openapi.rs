@@ -51,6 +51,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/admin/devices/{device_id}/revoke"),
     ("GET", "/v1/admin/audit"),
     ("GET", "/v1/admin/rejected"),
+    ("GET", "/v1/admin/future"),
     ("GET", "/v1/reference"),
     ("PUT", "/v1/admin/reference"),
     ("POST", "/v1/photos/have"),

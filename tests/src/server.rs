@@ -158,10 +158,51 @@ impl ServerProcess {
         bangfu_sync_client::DeviceToken(token)
     }
 
-    /// Gives each phone its token.
+    /// Signs `device` in as a county-office account bound to `person` (created on first use):
+    /// its operations may carry field records authored by that person.
+    pub fn token_as(
+        &self,
+        device: uuid::Uuid,
+        person: uuid::Uuid,
+    ) -> bangfu_sync_client::DeviceToken {
+        use bangfu_server::auth::{AccessStorage, AccountError, NewAccount, Role};
+        let storage =
+            bangfu_server::SqliteStorage::open(&self.db).expect("open the server's database");
+        let username = format!("p{}", person.simple());
+        let new = NewAccount {
+            username: username.clone(),
+            display_name: "测试".to_owned(),
+            role: Role::CountyOffice,
+            person_id: Some(person),
+            unit_id: None,
+            area_path: Some("county".to_owned()),
+            password: "test-password-1".to_owned(),
+        };
+        match storage.create_account(&new, "test", crate::system_now_ms()) {
+            Ok(_) | Err(AccountError::Exists) => {}
+            Err(e) => panic!("cannot create {username}: {e}"),
+        }
+        let (_, token) = storage
+            .sign_in(
+                &username,
+                "test-password-1",
+                device,
+                "test",
+                crate::system_now_ms(),
+                bangfu_server::auth::DEFAULT_TOKEN_TTL_MS,
+            )
+            .expect("storage")
+            .expect("signed in");
+        bangfu_sync_client::DeviceToken(token)
+    }
+
+    /// Gives each phone its own account and token: a county-office account (it imports the
+    /// county's lists) bound to the phone's person, so that its field records (visits …) are
+    /// authored by the account's person as the server demands.
     pub fn enrol(&self, phones: &mut [&mut crate::fixtures::Phone]) {
         for p in phones {
-            p.token = Some(self.token(bangfu_core::sync::DeviceStore::device_id(&p.store)));
+            let device = bangfu_core::sync::DeviceStore::device_id(&p.store);
+            p.token = Some(self.token_as(device, p.author));
         }
     }
 

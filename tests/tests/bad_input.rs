@@ -76,7 +76,7 @@ async fn start() -> Fixture {
     let tokens = (1..=4)
         .map(|n| {
             let id = RawDevice::new(n).id;
-            (id, server.token(id).0)
+            (id, server.token_as(id, cadre_id(1)).0)
         })
         .collect();
     Fixture {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bangfu_core::sync::DeviceStore;
 use bangfu_core::{Pairing, Record};
-use bangfu_server::auth::{AccessStorage, NewAccount, Role, county_token};
+use bangfu_server::auth::{AccessStorage, NewAccount, Role};
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
 use bangfu_sync_client::{DeviceToken, HttpOptions, HttpTransport, SyncOptions, Transport, sync};
 use bangfu_tests::fixtures::{Phone, VILLAGE, cadre_id, household_scope, seed_household_id, visit};
@@ -67,14 +67,33 @@ async fn a_pairing_added_brings_the_history_and_an_ended_one_leaves_after_its_ch
     // The county office's phone records the village, two cadres, two households, a visit of
     // each household, and pairs cadre 1 with household 0 only.
     let mut office = Phone::new(0, 0);
-    let office_token = county_token(
-        &*storage,
-        "office",
-        "office-password",
-        DeviceStore::device_id(&office.store),
-        system_now_ms(),
-    )
-    .expect("office");
+    // Bound to the person who records the visits (field records need a person).
+    storage
+        .create_account(
+            &NewAccount {
+                username: "office".into(),
+                display_name: "县级办公室".into(),
+                role: Role::CountyOffice,
+                person_id: Some(office.author),
+                unit_id: None,
+                area_path: Some("county".into()),
+                password: "office-password".into(),
+            },
+            "test",
+            system_now_ms(),
+        )
+        .expect("office account");
+    let (_, office_token) = storage
+        .sign_in(
+            "office",
+            "office-password",
+            DeviceStore::device_id(&office.store),
+            "office",
+            system_now_ms(),
+            bangfu_server::auth::DEFAULT_TOKEN_TTL_MS,
+        )
+        .expect("storage")
+        .expect("office");
     let to = transport(&base, office_token);
     let now = system_now_ms();
     office.record_seed(2, 2, now);

@@ -173,12 +173,36 @@ impl SyncFailure {
     }
 }
 
-/// The plain words for a change the server refused.
+/// The plain words for a change the server refused: what happened and what to do. Every refusal
+/// keeps the record on the phone and on the server (nothing is lost); the rest of the sync went on.
 pub(crate) fn rejected_zh(entity: &str, code: &str) -> String {
-    format!(
-        "一条{}被服务器拒绝（原因代码：{code}）。记录仍保存在手机上；请打开该户核对，新增一条更正记录。",
-        entity_zh(entity)
-    )
+    let what = entity_zh(entity);
+    match code {
+        "forbidden_scope" => format!(
+            "一条{what}没有被接收：该户已不在您的帮扶范围内（结对可能已结束或调整）。记录仍保存在手机和服务器上，请联系驻村第一书记或乡镇工作站处理。"
+        ),
+        "scope_path_mismatch" => format!(
+            "一条{what}没有被接收：该户在服务器上的归属已变化（可能已迁移到其他村）。请先同步，再打开该户重新记录。"
+        ),
+        "forbidden_role" | "forbidden_field" => format!(
+            "一条{what}没有被接收：您的账号没有修改这项内容的权限（如结对、类别变更由帮扶单位、乡镇或县级办理）。记录仍保存在手机和服务器上。"
+        ),
+        "wrong_author" | "no_person" => {
+            format!("一条{what}没有被接收：记录人与登录账号不一致。请用本人账号登录后重新记录。")
+        }
+        "changed_resend" => format!(
+            "一条{what}在上传后又被改动：服务器保留了最初上传的内容。如需修改，请新增一条更正记录。"
+        ),
+        "id_taken" => format!(
+            "一条{what}的编号与服务器上另一条记录重复，没有被接收。请重新记录一次，并联系县级管理员。"
+        ),
+        "bad_correction" => format!(
+            "一条{what}的更正对象不是同一户的同类记录，没有被接收。请打开该户，在原记录上点“更正”重新填写。"
+        ),
+        _ => format!(
+            "一条{what}被服务器拒绝（原因代码：{code}）。记录仍保存在手机上；请打开该户核对，新增一条更正记录。"
+        ),
+    }
 }
 
 fn entity_zh(entity: &str) -> &'static str {
@@ -315,5 +339,33 @@ impl App {
             ],
         )?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rejected_zh;
+
+    #[test]
+    fn every_authorization_refusal_is_said_in_words_with_what_to_do() {
+        for code in [
+            "forbidden_scope",
+            "scope_path_mismatch",
+            "forbidden_role",
+            "forbidden_field",
+            "wrong_author",
+            "no_person",
+            "changed_resend",
+            "id_taken",
+            "bad_correction",
+        ] {
+            let text = rejected_zh("visit", code);
+            assert!(text.contains("走访记录"), "{code}: {text}");
+            assert!(
+                !text.contains("原因代码"),
+                "{code} has its own words: {text}"
+            );
+        }
+        assert!(rejected_zh("visit", "something_new").contains("something_new"));
     }
 }

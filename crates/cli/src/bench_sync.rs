@@ -95,22 +95,16 @@ fn server_binary() -> Result<PathBuf> {
 const BENCH_USER: &str = "bench";
 const BENCH_PASSWORD: &str = "bench-password";
 
-/// Starts the server on a free loopback port; returns it and its base URL.
-fn start_server(bin: &Path, dir: &Path) -> Result<(Server, String)> {
-    let log = dir.join("server.log");
-    // The county-office account the bench's devices sign in with.
+/// The cadre account whose device records the visits (field records need a person).
+const BENCH_CADRE: &str = "bench-cadre";
+
+/// Creates an account on the database with `bangfu-server user create`.
+fn create_user(bin: &Path, db: &Path, username: &str, role_args: &[&str]) -> Result<()> {
     let mut create = Command::new(bin)
         .args(["user", "create", "--db"])
-        .arg(dir.join("server.sqlite"))
-        .args([
-            "--username",
-            BENCH_USER,
-            "--name",
-            "压测",
-            "--role",
-            "county_office",
-        ])
-        .args(["--area", "bench"])
+        .arg(db)
+        .args(["--username", username, "--name", "压测"])
+        .args(role_args)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -123,6 +117,28 @@ fn start_server(bin: &Path, dir: &Path) -> Result<(Server, String)> {
     if !status.success() {
         bail!("bangfu-server user create failed: {status}");
     }
+    Ok(())
+}
+
+/// Starts the server on a free loopback port with the bench's accounts (the county office's,
+/// which imports the county's lists, and the cadre `cadre`'s, which records the visits); returns
+/// it and its base URL.
+fn start_server(bin: &Path, dir: &Path, cadre: Uuid) -> Result<(Server, String)> {
+    let log = dir.join("server.log");
+    let db = dir.join("server.sqlite");
+    create_user(
+        bin,
+        &db,
+        BENCH_USER,
+        &["--role", "county_office", "--area", "bench"],
+    )?;
+    let person = cadre.to_string();
+    create_user(
+        bin,
+        &db,
+        BENCH_CADRE,
+        &["--role", "cadre", "--person", &person],
+    )?;
     let mut child = Command::new(bin)
         .arg("serve")
         .arg("--db")
@@ -255,7 +271,9 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
     }
     let bin = server_binary()?;
     let dir = tempfile::tempdir().context("cannot make a temporary directory")?;
-    let (server, url) = start_server(&bin, dir.path())?;
+    let mut rng = data::Rng(1);
+    let (refs, reference) = data::reference(&mut rng, HOUSEHOLDS)?;
+    let (server, url) = start_server(&bin, dir.path(), refs.cadre)?;
     let bench = Bench {
         // Like the app's (Tauri's) runtime: several workers, so that a pull page is fetched
         // and parsed on one while the previous page is applied on another.
@@ -269,11 +287,11 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
     };
     let mut http = HttpOptions::default();
     http.compression_level = knobs.zstd_level.unwrap_or(http.compression_level);
-    let device = |file: &str| -> Result<Device> {
+    let device = |file: &str, user: &str| -> Result<Device> {
         let store = Store::open(dir.path().join(file))?;
         let plain = HttpTransport::new(&url, http.clone())?;
         let signed = bench.rt.block_on(plain.sign_in(
-            BENCH_USER,
+            user,
             BENCH_PASSWORD,
             bangfu_core::sync::DeviceStore::device_id(&store),
             file,
@@ -284,11 +302,11 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
         })
     };
 
-    let mut rng = data::Rng(1);
-    let mut a = device("a.sqlite")?;
-    let (refs, reference) = data::reference(&mut rng, HOUSEHOLDS)?;
-    let ref_json = record_all(&mut a.store, refs.cadre, &reference)?;
-    let m = bench.sync(&mut a)?;
+    // The county office imports the county's lists; device A, the cadre's phone, then records
+    // the visits (field records are authored by a person).
+    let mut office = device("office.sqlite", BENCH_USER)?;
+    let ref_json = record_all(&mut office.store, refs.cadre, &reference)?;
+    let m = bench.sync(&mut office)?;
     let n_ref = reference.len() as u64;
     ensure("reference records accepted", m.push.ops, n_ref)?;
     let o = &bench.options;
@@ -300,6 +318,9 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
     );
     setup.print()?;
 
+    let mut a = device("a.sqlite", BENCH_CADRE)?;
+    // A's first sync pulls the lists it needs (not timed as the push).
+    bench.sync(&mut a)?;
     eprintln!("recording {records} visits on device A (not timed)…");
     let (_, at) = now();
     let visits: Vec<_> = (0..records)
@@ -329,7 +350,7 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
         )
         .print()?;
 
-    let mut b = device("b.sqlite")?;
+    let mut b = device("b.sqlite", BENCH_USER)?;
     let m = bench.sync(&mut b)?;
     let all = n_ref + records as u64;
     ensure("operations pulled by B", m.pull.ops, all)?;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bangfu_core::sync::DeviceStore;
+use bangfu_server::auth::AccessStorage as _;
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
 use bangfu_sync_client::testing::MemoryStore;
 use bangfu_sync_client::{
@@ -57,9 +58,14 @@ fn record_county(phone: &mut MemoryStore, visits: u128) -> usize {
             json!({"code": "360722100201", "name": "水东村", "level": "village", "parent_id": id(2)}),
         ),
     ];
-    for (n, f) in areas {
+    // The place of each record as the server derives it.
+    phone.set_author(id(20));
+    let paths = ["360722", "360722/360722100", VILLAGE];
+    for ((n, f), path) in areas.into_iter().zip(paths) {
+        phone.set_scope_path(path);
         phone.record("area", id(n), true, fields(f));
     }
+    phone.set_scope_path("360722");
     phone.record("unit", id(10), true, fields(json!({"name": "县财政局"})));
     phone.record(
         "person",
@@ -68,6 +74,7 @@ fn record_county(phone: &mut MemoryStore, visits: u128) -> usize {
         fields(json!({"name": "张三", "unit_id": id(10), "roles": [{"role": "cadre", "from": "2024-01-01"}]})),
     );
     for h in 0..2u128 {
+        phone.set_scope_path(&format!("{VILLAGE}/h:{}", id(1_000 + h)));
         phone.record(
             "household",
             id(1_000 + h),
@@ -89,6 +96,7 @@ fn record_county(phone: &mut MemoryStore, visits: u128) -> usize {
         );
     }
     for v in 0..visits {
+        phone.set_scope_path(&format!("{VILLAGE}/h:{}", id(1_000 + v % 2)));
         phone.record(
             "visit",
             id(10_000_000 + v),
@@ -131,14 +139,39 @@ async fn two_phones_sync_through_the_real_server() {
         false,
         fields(json!({"problems": "改了"})),
     );
-    let token = bangfu_server::auth::county_token(
+    // Phone a imports the county and records visits: a county-office account bound to the
+    // cadre's person (field records are authored by the account's person).
+    bangfu_server::auth::county_token(
         &*storage,
         "admin",
         "password-1",
-        Uuid::from_u128(0xd1),
+        Uuid::from_u128(0xd0),
         bangfu_server::now_ms(),
     )
-    .expect("token");
+    .expect("admin");
+    let importer = bangfu_server::auth::NewAccount {
+        username: "importer".into(),
+        display_name: "县级办公室".into(),
+        role: bangfu_server::auth::Role::CountyOffice,
+        person_id: Some(id(20)),
+        unit_id: None,
+        area_path: Some("360722".into()),
+        password: "password-1".into(),
+    };
+    storage
+        .create_account(&importer, "test", bangfu_server::now_ms())
+        .expect("account");
+    let (_, token) = storage
+        .sign_in(
+            "importer",
+            "password-1",
+            Uuid::from_u128(0xd1),
+            "phone a",
+            bangfu_server::now_ms(),
+            bangfu_server::auth::DEFAULT_TOKEN_TTL_MS,
+        )
+        .expect("storage")
+        .expect("signed in");
     let ta = HttpTransport::new(
         &base,
         HttpOptions {
@@ -195,11 +228,8 @@ async fn two_phones_sync_through_the_real_server() {
         },
     )
     .expect("transport");
-    let scoped = SyncOptions {
-        scope: Some(VILLAGE.to_owned()),
-        ..opts.clone()
-    };
-    let rb = sync(&mut b, &tb, &scoped, &mut |_| {})
+    // The whole feed: the county's and township's records lie above the village.
+    let rb = sync(&mut b, &tb, &opts, &mut |_| {})
         .await
         .expect("phone b syncs");
     assert_eq!((rb.pulled, rb.cursor), (n as u64, n as u64));

@@ -12,8 +12,9 @@
 //!   team (R6: a newly monitored household), the township station and the county office — never
 //!   by the cadre they grant access to;
 //! - visits, contacts, income records, evaluations and contact-sign replacements are field
-//!   records: written by a person who visits households (cadre, first secretary, team member),
-//!   as herself (an account without a person cannot author them);
+//!   records: authored by the pushing account's own person, whatever the role (an account
+//!   without a person cannot author them); whether that person may visit households is the
+//!   validators' question (her role grants: cadre, first secretary, team member);
 //! - measures and plans by the field roles and their supervisors; consumption purchases also by
 //!   units; purchase events and ledger submissions by units, townships and the county.
 
@@ -21,8 +22,17 @@ use crate::auth::Role;
 
 use Role::{Cadre, CountyOffice, FirstSecretary, TeamMember, TownshipStation, UnitAdmin};
 
-/// The roles that visit households and author field records.
+/// The roles that visit households.
 pub const FIELD: &[Role] = &[Cadre, FirstSecretary, TeamMember];
+/// Every role: field records are limited by the account's person, not its role.
+const ANY: &[Role] = &[
+    Cadre,
+    FirstSecretary,
+    TeamMember,
+    TownshipStation,
+    UnitAdmin,
+    CountyOffice,
+];
 const COUNTY: &[Role] = &[CountyOffice];
 const CARE: &[Role] = &[
     Cadre,
@@ -59,7 +69,8 @@ pub struct Rule {
     pub edit: &'static [Role],
     /// Fields that only these roles may set, on creation or edit.
     pub restricted: &'static [(&'static str, &'static [Role])],
-    /// A field record: authored by the pushing account's own person, who must visit households.
+    /// A field record: authored by the pushing account's own person (an account without one
+    /// cannot write it).
     pub field_record: bool,
 }
 
@@ -103,7 +114,7 @@ const fn rule(entity: &'static str, create: &'static [Role], edit: &'static [Rol
 const fn field(entity: &'static str, edit: &'static [Role]) -> Rule {
     Rule {
         entity,
-        create: FIELD,
+        create: ANY,
         edit,
         restricted: &[],
         field_record: true,

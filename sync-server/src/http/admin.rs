@@ -228,6 +228,28 @@ pub(super) async fn rejected(
     ))
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LimitQuery {
+    limit: Option<u32>,
+}
+
+/// `GET /v1/admin/future[?limit=]`: operations stamped far in the future (a device's clock set
+/// wrong), newest first.
+pub(super) async fn future(
+    State(app): State<AppState>,
+    Authed(p): Authed,
+    q: Result<Query<LimitQuery>, QueryRejection>,
+) -> Result<Json<Vec<crate::storage::FutureOp>>, ApiError> {
+    require_admin(&p)?;
+    let Query(q) = q.map_err(bad_query)?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 10_000);
+    let storage = app.storage.clone();
+    Ok(Json(
+        blocking(move || Ok(storage.future_ops(limit)?)).await?,
+    ))
+}
+
 /// `GET /v1/reference` (every signed-in device): the county's settings and monitoring lines.
 pub(super) async fn reference(
     State(app): State<AppState>,

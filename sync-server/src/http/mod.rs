@@ -146,6 +146,7 @@ fn routes(state: AppState) -> Router {
         )
         .route("/v1/admin/audit", get(admin::audit_log))
         .route("/v1/admin/rejected", get(admin::rejected))
+        .route("/v1/admin/future", get(admin::future))
         .route("/v1/reference", get(admin::reference))
         .route(
             "/v1/admin/reference",

@@ -316,6 +316,10 @@ impl SyncStorage for SqliteStorage {
         self.read(|c| read::rejected(c, device))
     }
 
+    fn future_ops(&self, limit: u32) -> Result<Vec<crate::storage::FutureOp>, StorageError> {
+        self.read(|c| read::future_ops(c, limit))
+    }
+
     fn health(&self) -> Result<Health, StorageError> {
         self.read(read::health)
     }

@@ -403,6 +403,30 @@ pub(super) fn rejected(
     Ok(out)
 }
 
+pub(super) fn future_ops(
+    conn: &mut Connection,
+    limit: u32,
+) -> Result<Vec<crate::storage::FutureOp>, StorageError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT server_seq, origin_device, origin_seq, entity, entity_id, hlc, received_at_ms
+         FROM ops WHERE future = 1 ORDER BY server_seq DESC LIMIT ?1",
+    )?;
+    let mut rows = stmt.query([limit])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(crate::storage::FutureOp {
+            server_seq: u64_from_sql(r.get(0)?),
+            device: codec::uuid_from(r.get_ref(1)?, "ops.origin_device")?,
+            seq: u64_from_sql(r.get(2)?),
+            entity: r.get(3)?,
+            entity_id: codec::uuid_from(r.get_ref(4)?, "ops.entity_id")?,
+            stamped_ms: Hlc::from_packed(u64_from_sql(r.get(5)?)).wall_ms(),
+            received_at_ms: u64_from_sql(r.get(6)?),
+        });
+    }
+    Ok(out)
+}
+
 pub(super) fn health(conn: &mut Connection) -> Result<Health, StorageError> {
     let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version != schema::current_version() {

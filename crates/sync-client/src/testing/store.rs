@@ -66,6 +66,16 @@ impl MemoryStore {
         }
     }
 
+    /// Sets the `scope_path` the next operations carry (a real device derives it per record).
+    pub fn set_scope_path(&mut self, scope_path: &str) {
+        self.scope_path = scope_path.to_owned();
+    }
+
+    /// Sets the person the next operations are authored by (the signed-in account's).
+    pub fn set_author(&mut self, author: Uuid) {
+        self.author = author;
+    }
+
     /// Sets the device's wall clock (to simulate a phone whose clock is wrong).
     pub fn set_now_ms(&mut self, now_ms: u64) {
         self.now_ms = now_ms;
