@@ -111,6 +111,8 @@ struct RawPullResponse<'a> {
     cursor: u64,
     has_more: bool,
     server_hlc: Hlc,
+    #[serde(default)]
+    epoch: Option<Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -133,6 +135,7 @@ impl RawPullResponse<'_> {
             cursor: raw.cursor,
             has_more: raw.has_more,
             server_hlc: raw.server_hlc,
+            epoch: raw.epoch,
         })
     }
 }

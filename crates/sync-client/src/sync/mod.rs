@@ -144,6 +144,9 @@ pub struct SyncReport {
     pub transport: TransportStats,
     /// What the server said about itself, if the version was checked.
     pub server: Option<Capabilities>,
+    /// The server's database had been restored from a backup (its epoch changed): this device's
+    /// operations it had lost were pushed again and the feed started over.
+    pub server_restored: bool,
 }
 
 /// Frees `value` on a blocking thread when the runtime has worker threads (a page of thousands of

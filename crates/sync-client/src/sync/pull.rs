@@ -147,6 +147,7 @@ mod tests {
             cursor,
             has_more,
             server_hlc: Hlc::ZERO,
+            epoch: None,
         }
     }
 

@@ -154,6 +154,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                     results: settled,
                     device_seq: response.device_seq,
                     server_hlc: response.server_hlc,
+                    epoch: response.epoch,
                 })
                 .map_err(SyncError::store)?;
             done += counted;
@@ -292,6 +293,7 @@ mod tests {
             results,
             device_seq,
             server_hlc: Hlc::ZERO,
+            epoch: None,
         }
     }
 
