@@ -1,5 +1,8 @@
 //! One sync: check the server's protocol version, push this device's pending operations, pull the
-//! feed. Everything is derived from the store's `acked_seq` and `cursor`, and the store commits
+//! feed. Every answer carries the server database's epoch: when it differs from the one the
+//! device last saw, the server was restored from a backup, and the device follows it
+//! ([`DeviceStore::rebase_on_restored_server`]): its own operations the server lost go again and
+//! the feed starts over, then the sync goes on (from the push, if a pull page told it). Everything is derived from the store's `acked_seq` and `cursor`, and the store commits
 //! every step, so a sync cut anywhere (or a dropped future, or a killed app) resumes where it
 //! stopped the next time, and sends nothing twice that the server does not already answer as a
 //! duplicate.
@@ -7,6 +10,7 @@
 //! The store's methods are synchronous (SQLite on the phone, short transactions) and are called
 //! from the sync future directly.
 
+mod epoch;
 mod pull;
 mod push;
 
@@ -168,6 +172,8 @@ pub(crate) struct Run<'a, S, T> {
     report: SyncReport,
     /// The last progress reported, to report retry waits against.
     last: Progress,
+    /// The server epoch the store holds (read once per sync, kept up to date).
+    epoch: Option<Uuid>,
 }
 
 impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
@@ -218,6 +224,7 @@ where
     T: Transport,
 {
     let stats_before = transport.stats();
+    let epoch = store.server_epoch().map_err(SyncError::store)?;
     let mut run = Run {
         store,
         transport,
@@ -232,6 +239,7 @@ where
             more: true,
             retry_in: None,
         },
+        epoch,
     };
     let mut batch_size = options.batch_size.max(1);
     let mut batch_max = options.batch_size_max.max(batch_size);
@@ -240,7 +248,14 @@ where
     if options.check_version {
         let caps = match transport.recent_version(options.version_max_age) {
             Some(caps) => caps,
-            None => run.request(|| transport.version()).await?,
+            None => {
+                let caps = run.request(|| transport.version()).await?;
+                // A remembered answer may be older than a restore: only a fresh one tells.
+                if caps.protocol == PROTOCOL_VERSION {
+                    run.follow_epoch(caps.epoch, None).await?;
+                }
+                caps
+            }
         };
         if caps.protocol != PROTOCOL_VERSION {
             return Err(TransportError::VersionMismatch {
@@ -265,8 +280,20 @@ where
         run.request(|| transport.report(pending, options.unsynced_photos))
             .await?;
     }
-    run.push(batch_size, batch_max).await?;
-    run.pull(pull_limit, pull_max).await?;
+    let mut restored_in_pull = 0u32;
+    loop {
+        run.push(batch_size, batch_max).await?;
+        match run.pull(pull_limit, pull_max).await? {
+            pull::PullEnd::Done => break,
+            // A pull page said the server was restored: what it lost goes again first.
+            pull::PullEnd::ServerRestored if restored_in_pull < 2 => restored_in_pull += 1,
+            pull::PullEnd::ServerRestored => {
+                return Err(SyncError::Protocol(
+                    "the server's epoch changed three times in one sync".to_owned(),
+                ));
+            }
+        }
+    }
     if options.leave_scope
         && let Some(scope) = run.request(|| transport.scope()).await?
     {
