@@ -28,6 +28,7 @@
 
 pub mod admin_cli;
 pub mod auth;
+pub mod backup;
 pub mod demo_seed;
 pub mod error;
 pub mod http;
