@@ -145,7 +145,11 @@ pub fn backup(db: &Path, out: &Path) -> Result<CopyInfo, BackupError> {
 /// `VACUUM INTO` a fresh file (a stale one of ours from an interrupted run is replaced), then
 /// flushed to disk (SQLite does not fsync what `VACUUM INTO` writes).
 fn copy_into(source: &Connection, source_path: &Path, to: &Path) -> Result<(), BackupError> {
-    for stale in [to.to_path_buf(), with_suffix(to, "-wal"), with_suffix(to, "-shm")] {
+    for stale in [
+        to.to_path_buf(),
+        with_suffix(to, "-wal"),
+        with_suffix(to, "-shm"),
+    ] {
         match std::fs::remove_file(&stale) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -301,7 +305,8 @@ pub fn restore(from: &Path, db: &Path, now_ms: u64) -> Result<Restored, BackupEr
         )
         .map_err(BackupError::sqlite(&staging))?;
         tx.commit().map_err(BackupError::sqlite(&staging))?;
-        conn.close().map_err(|(_, e)| BackupError::sqlite(&staging)(e))?;
+        conn.close()
+            .map_err(|(_, e)| BackupError::sqlite(&staging)(e))?;
         epoch
     };
     File::open(&staging)
@@ -315,7 +320,8 @@ pub fn restore(from: &Path, db: &Path, now_ms: u64) -> Result<Restored, BackupEr
         for suffix in ["-wal", "-shm"] {
             let from = with_suffix(db, suffix);
             if from.exists() {
-                std::fs::rename(&from, with_suffix(&aside, suffix)).map_err(BackupError::io(&from))?;
+                std::fs::rename(&from, with_suffix(&aside, suffix))
+                    .map_err(BackupError::io(&from))?;
             }
         }
         Some(aside)

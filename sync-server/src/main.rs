@@ -149,7 +149,8 @@ fn backup(db: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
         info.bytes,
         info.schema_version,
         info.last_server_seq,
-        info.epoch.map_or_else(|| "none".to_owned(), |e| e.to_string())
+        info.epoch
+            .map_or_else(|| "none".to_owned(), |e| e.to_string())
     );
     println!("now copy the photos too: see docs/backup.md");
     Ok(())
@@ -158,7 +159,10 @@ fn backup(db: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
 fn restore(from: &std::path::Path, db: &std::path::Path) -> anyhow::Result<()> {
     let r = bangfu_server::backup::restore(from, db, bangfu_server::now_ms())?;
     if let Some(aside) = &r.set_aside {
-        println!("the database that was in place is kept as {}", aside.display());
+        println!(
+            "the database that was in place is kept as {}",
+            aside.display()
+        );
     }
     println!(
         "restored {} from {}: feed up to server_seq {}, new epoch {} (devices will push again \
@@ -166,7 +170,9 @@ fn restore(from: &std::path::Path, db: &std::path::Path) -> anyhow::Result<()> {
         r.info.path.display(),
         from.display(),
         r.info.last_server_seq,
-        r.info.epoch.map_or_else(|| "none".to_owned(), |e| e.to_string())
+        r.info
+            .epoch
+            .map_or_else(|| "none".to_owned(), |e| e.to_string())
     );
     Ok(())
 }

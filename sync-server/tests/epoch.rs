@@ -49,7 +49,11 @@ fn every_answer_carries_the_database_epoch_which_outlives_a_restart() {
     let store = SqliteStorage::open(&db).expect("reopen");
     assert_eq!(store.epoch().expect("epoch"), epoch, "a restart keeps it");
     let other = SqliteStorage::open(dir.path().join("other.db")).expect("open");
-    assert_ne!(other.epoch().expect("epoch"), epoch, "each database has its own");
+    assert_ne!(
+        other.epoch().expect("epoch"),
+        epoch,
+        "each database has its own"
+    );
 }
 
 /// The migration that made the epoch.
@@ -130,8 +134,8 @@ fn run(args: &[&std::ffi::OsStr]) -> (bool, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let out = child.wait_with_output().expect("output");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
 }
 
@@ -166,7 +170,12 @@ async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch
     let caps: Capabilities = get_json(format!("{base}/v1/version")).await;
     let epoch = caps.epoch.expect("the server announces its epoch");
     let ops = county_ops(&mut dev, 10);
-    let resp = push(&base, &token, serde_json::to_vec(&dev.push(ops)).expect("json")).await;
+    let resp = push(
+        &base,
+        &token,
+        serde_json::to_vec(&dev.push(ops)).expect("json"),
+    )
+    .await;
     assert_eq!(resp.epoch, Some(epoch));
     assert_eq!(resp.results[0].status, OpStatus::Accepted);
     let committed = dev.seq;
@@ -260,7 +269,10 @@ async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch
     let (ok, out) = restore();
     assert!(!ok && out.contains("stop the server"), "{out}");
     assert_eq!(
-        SqliteStorage::open(&db).expect("open").device_seq(dev.id).expect("seq"),
+        SqliteStorage::open(&db)
+            .expect("open")
+            .device_seq(dev.id)
+            .expect("seq"),
         dev.seq,
         "a refused restore changes nothing"
     );
@@ -281,7 +293,11 @@ async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch
         .expect("dir")
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("county.db.before-restore-") && !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .filter(|n| {
+            n.starts_with("county.db.before-restore-")
+                && !n.ends_with("-wal")
+                && !n.ends_with("-shm")
+        })
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
     let kept = SqliteStorage::open(dir.path().join(&aside[0])).expect("open");

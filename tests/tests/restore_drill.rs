@@ -52,8 +52,13 @@ fn sync_in_order(
 ) {
     for c in order.chars() {
         let p = if c == 'a' { &mut *a } else { &mut *b };
-        rt.block_on(sync(&mut p.store, &server.transport, &options(), &mut |_| {}))
-            .unwrap_or_else(|e| panic!("phone {} syncs: {e}", p.n));
+        rt.block_on(sync(
+            &mut p.store,
+            &server.transport,
+            &options(),
+            &mut |_| {},
+        ))
+        .unwrap_or_else(|e| panic!("phone {} syncs: {e}", p.n));
     }
 }
 
@@ -130,7 +135,10 @@ fn after_a_restore_from_an_older_backup_every_device_converges_with_nothing_lost
     // The server stops; the database is restored from the older backup; the server starts.
     drop(server);
     let restored = bangfu_server::backup::restore(&copy, &db, now).expect("restore");
-    assert!(restored.set_aside.is_some(), "the replaced database is kept");
+    assert!(
+        restored.set_aside.is_some(),
+        "the replaced database is kept"
+    );
     assert!(restored.info.last_server_seq < feed_end_before);
     let server = Server::open(&db, &clock);
     let new_epoch = server.storage.epoch().expect("epoch");

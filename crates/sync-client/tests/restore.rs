@@ -34,7 +34,11 @@ async fn restored_after_more_work() -> (MemoryStore, MemoryStore, SimServer, Mem
     assert_eq!(a.states(), b.states());
     assert_eq!(b.cursor().expect("cursor"), 30);
     server.lock().restore(backup);
-    assert_eq!(feed_end(&server), 20, "the restored feed ends before the lost 10");
+    assert_eq!(
+        feed_end(&server),
+        20,
+        "the restored feed ends before the lost 10"
+    );
     (a, b, server, t)
 }
 
@@ -59,7 +63,10 @@ async fn after_a_restore_devices_push_again_what_the_server_lost_and_miss_nothin
     for p in [&a, &b] {
         assert_eq!(p.cursor().expect("cursor"), 32);
         assert_eq!(p.pending_count().expect("pending"), 0);
-        assert_eq!(p.server_epoch().expect("epoch"), Some(server.lock().epoch()));
+        assert_eq!(
+            p.server_epoch().expect("epoch"),
+            Some(server.lock().epoch())
+        );
     }
 }
 
@@ -74,7 +81,10 @@ async fn a_new_epoch_seen_only_in_the_feed_still_pushes_again_what_was_lost() {
     let pushes = t.count(Route::Push);
     let r = sync(&mut b, &t, &quiet, &mut |_| {}).await.expect("b");
     assert!(r.server_restored);
-    assert!(t.count(Route::Push) > pushes, "B asked where the server stands");
+    assert!(
+        t.count(Route::Push) > pushes,
+        "B asked where the server stands"
+    );
     assert_eq!(server.lock().device_seq(b.device_id()), 15);
     sync_ok(&mut a, &t, &quiet).await;
     sync_ok(&mut b, &t, &quiet).await;

@@ -77,8 +77,11 @@ pub trait DeviceStore {
     /// of the old epoch mean nothing in the new one; applying is idempotent) and `epoch` is
     /// stored. Operations pulled from other devices are not this device's to send again: they
     /// come back when their own devices sync.
-    fn rebase_on_restored_server(&mut self, epoch: Uuid, device_seq: u64)
-    -> Result<(), Self::Error>;
+    fn rebase_on_restored_server(
+        &mut self,
+        epoch: Uuid,
+        device_seq: u64,
+    ) -> Result<(), Self::Error>;
 
     /// Drops the households outside `scope` that hold no unsynced change (those stay until their
     /// changes reached the server); returns how many were dropped. The default drops nothing.

@@ -170,7 +170,10 @@ fn rebase(conn: &Connection, epoch: Uuid, device_seq: u64) -> Result<()> {
              server_epoch = ?2
          WHERE id = 1",
     )?
-    .execute(params![seq_sql(device_seq, "device_seq")?, epoch.as_bytes()])?;
+    .execute(params![
+        seq_sql(device_seq, "device_seq")?,
+        epoch.as_bytes()
+    ])?;
     conn.prepare_cached("UPDATE ops SET server_seq = NULL WHERE server_seq IS NOT NULL")?
         .execute([])?;
     Ok(())
