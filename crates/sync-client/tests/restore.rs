@@ -5,8 +5,10 @@
 mod common;
 
 use bangfu_core::sync::DeviceStore;
+use bangfu_core::sync::outgoing::OutgoingPush;
+use bangfu_core::sync::wire::{Capabilities, PullResponse, PushResponse};
 use bangfu_sync_client::testing::{MemoryStore, MemoryTransport, Route, SimServer};
-use bangfu_sync_client::{SyncOptions, sync};
+use bangfu_sync_client::{SyncOptions, Transport, TransportError, sync};
 use common::{SCOPE_A, SCOPE_B, assert_exactly_once, feed_end, options, phone};
 
 async fn sync_ok(store: &mut MemoryStore, t: &MemoryTransport, opts: &SyncOptions) {
@@ -95,4 +97,66 @@ async fn a_new_epoch_seen_only_in_the_feed_still_pushes_again_what_was_lost() {
     let r = sync(&mut a, &t, &quiet, &mut |_| {}).await.expect("again");
     assert!(!r.server_restored);
     assert_eq!((r.pulled, r.ops_sent), (0, 0));
+}
+
+/// A server from before epochs: its answers carry none.
+struct NoEpoch(MemoryTransport);
+
+impl Transport for NoEpoch {
+    async fn push(&self, request: &OutgoingPush) -> Result<PushResponse, TransportError> {
+        let mut r = self.0.push(request).await?;
+        r.epoch = None;
+        Ok(r)
+    }
+    async fn pull(
+        &self,
+        after: u64,
+        limit: u32,
+        scope: Option<&str>,
+        exclude_origin: Option<(uuid::Uuid, u64)>,
+    ) -> Result<PullResponse, TransportError> {
+        let mut r = self.0.pull(after, limit, scope, exclude_origin).await?;
+        r.epoch = None;
+        Ok(r)
+    }
+    async fn version(&self) -> Result<Capabilities, TransportError> {
+        let mut r = self.0.version().await?;
+        r.epoch = None;
+        Ok(r)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_epoch_a_device_sees_is_kept_without_starting_over() {
+    let server = SimServer::default();
+    let mut a = phone(1, SCOPE_A, 10);
+    let mut b = phone(2, SCOPE_B, 10);
+    let old = NoEpoch(MemoryTransport::new(server.clone()));
+    sync(&mut a, &old, &options(), &mut |_| {})
+        .await
+        .expect("a");
+    sync(&mut b, &old, &options(), &mut |_| {})
+        .await
+        .expect("b");
+    assert_eq!(b.server_epoch().expect("epoch"), None);
+    // The server is upgraded: its answers carry an epoch from now on. The device keeps it and
+    // goes on from where it was: nothing sent again, nothing pulled again.
+    let t = MemoryTransport::new(server.clone());
+    let r = sync(&mut b, &t, &options(), &mut |_| {}).await.expect("b");
+    assert!(!r.server_restored);
+    assert_eq!((r.ops_sent, r.pulled), (0, 0));
+    assert_eq!(b.cursor().expect("cursor"), 20);
+    assert_eq!(
+        b.server_epoch().expect("epoch"),
+        Some(server.lock().epoch())
+    );
+    // Answers without an epoch (a server downgraded again) change nothing either.
+    let r = sync(&mut b, &old, &options(), &mut |_| {})
+        .await
+        .expect("b");
+    assert_eq!((r.ops_sent, r.pulled, r.server_restored), (0, 0, false));
+    assert_eq!(
+        b.server_epoch().expect("epoch"),
+        Some(server.lock().epoch())
+    );
 }
