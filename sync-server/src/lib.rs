@@ -35,6 +35,7 @@
 pub mod admin_cli;
 pub mod auth;
 pub mod authz;
+pub mod backup;
 pub mod demo_seed;
 pub mod error;
 pub mod http;

@@ -88,6 +88,27 @@ enum Command {
         #[arg(long)]
         dataset: PathBuf,
     },
+    /// Write a consistent copy of the database while the server keeps serving (SQLite's
+    /// `VACUUM INTO`), checked before it gets its name. Then copy the photos (docs/backup.md).
+    Backup {
+        /// The database file (the server may be running on it).
+        #[arg(long)]
+        db: PathBuf,
+        /// The copy to write; must not exist.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place as the database, with a new epoch (devices then push again what the
+    /// copy lacks and start their feed over). The server must be stopped; the database in place
+    /// is kept beside it as `<db>.before-restore-<time>`.
+    Restore {
+        /// The backup to restore (left as it is).
+        #[arg(long)]
+        from: PathBuf,
+        /// The database file to replace.
+        #[arg(long)]
+        db: PathBuf,
+    },
     /// The audit log, newest first.
     Audit {
         #[arg(long)]
@@ -127,6 +148,8 @@ fn main() -> anyhow::Result<()> {
         Command::Rejected { db, device, limit } => admin_cli::rejected(&db, device, limit),
         Command::Future { db, limit } => admin_cli::future(&db, limit),
         Command::Reference { db, dataset } => admin_cli::reference(&db, &dataset),
+        Command::Backup { db, out } => backup(&db, &out),
+        Command::Restore { from, db } => restore(&from, &db),
         Command::Demo {
             db,
             households,
@@ -135,6 +158,42 @@ fn main() -> anyhow::Result<()> {
             Ok(photo_store(&db, &photos)?.0)
         }),
     }
+}
+
+fn backup(db: &std::path::Path, out: &std::path::Path) -> anyhow::Result<()> {
+    let info = bangfu_server::backup::backup(db, out)?;
+    println!(
+        "backup written: {} ({} bytes, schema {}, feed up to server_seq {}, epoch {})",
+        info.path.display(),
+        info.bytes,
+        info.schema_version,
+        info.last_server_seq,
+        info.epoch
+            .map_or_else(|| "none".to_owned(), |e| e.to_string())
+    );
+    println!("now copy the photos too: see docs/backup.md");
+    Ok(())
+}
+
+fn restore(from: &std::path::Path, db: &std::path::Path) -> anyhow::Result<()> {
+    let r = bangfu_server::backup::restore(from, db, bangfu_server::now_ms())?;
+    if let Some(aside) = &r.set_aside {
+        println!(
+            "the database that was in place is kept as {}",
+            aside.display()
+        );
+    }
+    println!(
+        "restored {} from {}: feed up to server_seq {}, new epoch {} (devices will push again \
+         what the backup lacks and restart their feed)",
+        r.info.path.display(),
+        from.display(),
+        r.info.last_server_seq,
+        r.info
+            .epoch
+            .map_or_else(|| "none".to_owned(), |e| e.to_string())
+    );
+    Ok(())
 }
 
 fn need_db(db: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -175,6 +234,8 @@ fn photo_service(db: &std::path::Path, args: &PhotoArgs) -> anyhow::Result<Arc<U
 }
 
 fn serve(db: PathBuf, listen: SocketAddr, photos: &PhotoArgs) -> anyhow::Result<()> {
+    // One server per database, and no restore under a running server.
+    let _lock = bangfu_server::backup::ServeLock::acquire(&db)?;
     let storage = SqliteStorage::open(&db)
         .with_context(|| format!("cannot open the database {}", db.display()))?;
     let config = ServerConfig {

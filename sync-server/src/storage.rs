@@ -127,4 +127,9 @@ pub trait SyncStorage: Send + Sync + std::fmt::Debug {
 
     /// A cheap check that the storage answers.
     fn health(&self) -> Result<Health, StorageError>;
+
+    /// The database's epoch: a random id made with it and replaced when it is restored from a
+    /// backup. Every push and pull answer carries it ([`PushResponse::epoch`]); it does not
+    /// change while the storage is open, so a storage keeps it in memory (cheap to call).
+    fn epoch(&self) -> Result<Uuid, StorageError>;
 }

@@ -342,6 +342,7 @@ impl Transport for FaultyTransport {
             max_body_bytes: self.config.max_body_bytes,
             max_ops_per_push: self.config.max_ops_per_push,
             max_pull_limit: self.config.max_pull_limit,
+            epoch: self.storage.epoch().ok(),
         };
         let json = serde_json::to_vec(&caps).map_err(|e| TransportError::Config(e.to_string()))?;
         turn().await;

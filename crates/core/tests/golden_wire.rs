@@ -18,6 +18,11 @@ fn id(n: u128) -> Uuid {
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)
 }
 
+/// The server database's epoch (added to version 1: see `answers_without_an_epoch_still_parse`).
+fn epoch() -> Uuid {
+    Uuid::from_u128(0x9f2c_41d6_0b7e_4a51_8c3d_27e6_f1a0_95b4)
+}
+
 fn visit_op() -> Operation {
     let tz = FixedOffset::east_opt(8 * 3600).expect("tz");
     let mut fields = BTreeMap::new();
@@ -134,6 +139,7 @@ fn push_response_v1_is_frozen() {
             ],
             device_seq: 42,
             server_hlc: Hlc::new(1_742_438_000_000, 0),
+            epoch: Some(epoch()),
         },
     );
 }
@@ -147,6 +153,7 @@ fn pull_response_v1_is_frozen() {
             cursor: 1020,
             has_more: false,
             server_hlc: Hlc::new(1_742_438_000_000, 1),
+            epoch: Some(epoch()),
         },
     );
 }
@@ -164,6 +171,7 @@ fn a_flagged_feed_entry_v1_is_frozen() {
             cursor: 1020,
             has_more: false,
             server_hlc: Hlc::new(1_742_438_000_000, 1),
+            epoch: None,
         },
     );
 }
@@ -179,6 +187,7 @@ fn capabilities_and_errors_v1_are_frozen() {
             max_body_bytes: 33_554_432,
             max_ops_per_push: 10_000,
             max_pull_limit: 10_000,
+            epoch: Some(epoch()),
         },
     );
     check(
@@ -189,4 +198,37 @@ fn capabilities_and_errors_v1_are_frozen() {
                 .to_owned(),
         },
     );
+}
+
+/// `epoch` was added to version 1 additively: the answers of a server from before it (the golden
+/// files without the field) still parse, with no epoch, and an answer without one does not send
+/// the field.
+#[test]
+fn answers_without_an_epoch_still_parse() {
+    fn without_epoch<T: Serialize + DeserializeOwned>(name: &str) -> (T, String) {
+        let path = format!(
+            "{}/tests/golden/wire-v1/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let golden = std::fs::read_to_string(&path).expect("golden file exists");
+        let mut value: serde_json::Value = serde_json::from_str(&golden).expect("json");
+        let removed = value
+            .as_object_mut()
+            .and_then(|o| o.remove("epoch"))
+            .expect("the golden answer carries an epoch");
+        assert_eq!(removed, json!(epoch().to_string()));
+        let old = serde_json::to_string(&value).expect("json");
+        let parsed: T = serde_json::from_str(&old).expect("an answer without epoch parses");
+        let again = serde_json::to_string(&parsed).expect("json");
+        (parsed, again)
+    }
+    let (push, again): (PushResponse, _) = without_epoch("push-response");
+    assert_eq!((push.epoch, push.device_seq), (None, 42));
+    assert!(!again.contains("epoch"), "{again}");
+    let (pull, again): (PullResponse, _) = without_epoch("pull-response");
+    assert_eq!((pull.epoch, pull.cursor), (None, 1020));
+    assert!(!again.contains("epoch"), "{again}");
+    let (caps, again): (Capabilities, _) = without_epoch("capabilities");
+    assert_eq!((caps.epoch, caps.max_pull_limit), (None, 10_000));
+    assert!(!again.contains("epoch"), "{again}");
 }

@@ -32,6 +32,12 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_sync",
         sql: include_str!("../migrations/0002_sync.sql"),
     },
+    // 0003 is added by another branch at the same time (the integrator merges it here).
+    Migration {
+        version: 4,
+        name: "0004_server_epoch",
+        sql: include_str!("../migrations/0004_server_epoch.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

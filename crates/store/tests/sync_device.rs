@@ -51,6 +51,7 @@ fn acknowledge_moves_forward_and_keeps_rejected_operations() {
         ],
         device_seq: n + 3,
         server_hlc: Hlc::new(T0 + 10, 0),
+        epoch: None,
     };
     s.acknowledge(&response).expect("ack");
     assert_eq!(s.acked_seq().expect("acked"), n + 3);
@@ -74,6 +75,7 @@ fn acknowledge_moves_forward_and_keeps_rejected_operations() {
         results: vec![run(1, 2, OpStatus::Duplicate, None)],
         device_seq: 2,
         server_hlc: Hlc::new(T0, 0),
+        epoch: None,
     };
     s.acknowledge(&old).expect("ack");
     assert_eq!(s.acked_seq().expect("acked"), n + 3);
@@ -98,6 +100,7 @@ fn a_rejection_is_cleared_when_a_later_answer_accepts_the_operation() {
         ],
         device_seq: n + 1,
         server_hlc: Hlc::new(T0 + 10, 0),
+        epoch: None,
     };
     s.acknowledge(&rejected).expect("ack");
     assert_eq!(s.rejected_ops().expect("rejected").len(), 1);
@@ -106,6 +109,7 @@ fn a_rejection_is_cleared_when_a_later_answer_accepts_the_operation() {
         results: vec![run(n + 1, n + 1, OpStatus::Accepted, None)],
         device_seq: n + 1,
         server_hlc: Hlc::new(T0 + 20, 0),
+        epoch: None,
     };
     s.acknowledge(&accepted).expect("ack");
     assert!(s.rejected_ops().expect("rejected").is_empty());
@@ -120,6 +124,7 @@ fn a_partial_answer_leaves_the_rest_pending() {
         results: vec![run(1, 5, OpStatus::Accepted, None)],
         device_seq: 5,
         server_hlc: Hlc::new(T0, 0),
+        epoch: None,
     };
     s.acknowledge(&response).expect("ack");
     assert_eq!(s.pending_count().expect("pending"), ops.len() as u64 - 5);
@@ -255,6 +260,7 @@ fn a_device_restored_from_an_old_backup_numbers_new_operations_after_what_the_se
         results: vec![run(op.origin_seq, op.origin_seq, OpStatus::Accepted, None)],
         device_seq: op.origin_seq + 5,
         server_hlc: Hlc::new(T0, 0),
+        epoch: None,
     };
     restored.acknowledge(&response).expect("ack");
     let next = visit(&mut restored, 9602, T0 + 100_000_100);
@@ -289,4 +295,42 @@ fn own_operations_held_without_a_gap() {
         restored.own_ops_held_through().expect("held"),
         ops.len() as u64
     );
+}
+
+#[test]
+fn a_restored_server_makes_own_operations_after_its_device_seq_unsynced_again() {
+    let mut s = store(1);
+    let base = record_complete_dataset(&mut s, T0);
+    let n = base.len() as u64;
+    let v1 = visit(&mut s, 9601, T0 + 1);
+    let v2 = visit(&mut s, 9602, T0 + 2);
+    let first = uuid::Uuid::from_u128(0xe1);
+    assert_eq!(s.server_epoch().expect("epoch"), None);
+    s.set_server_epoch(first).expect("first epoch");
+    assert_eq!(s.server_epoch().expect("epoch"), Some(first));
+    s.acknowledge(&PushResponse {
+        results: vec![run(1, n + 2, OpStatus::Accepted, None)],
+        device_seq: n + 2,
+        server_hlc: Hlc::new(T0 + 10, 0),
+        epoch: Some(first),
+    })
+    .expect("ack");
+    s.apply_pulled(&[], 5_000).expect("cursor");
+    assert_eq!(s.pending_count().expect("pending"), 0);
+
+    // Restored from a backup that holds this device's operations up to n.
+    let second = uuid::Uuid::from_u128(0xe2);
+    s.rebase_on_restored_server(second, n).expect("rebase");
+    assert_eq!(s.server_epoch().expect("epoch"), Some(second));
+    assert_eq!(s.acked_seq().expect("acked"), n);
+    assert_eq!(DeviceStore::cursor(&s).expect("cursor"), 0);
+    assert_eq!(s.pending_count().expect("pending"), 2);
+    assert_eq!(
+        s.pending_ops(n, 10).expect("pending"),
+        vec![v1.clone(), v2.clone()]
+    );
+    // New operations continue the device's numbering, after the ones sent again.
+    let v3 = visit(&mut s, 9603, T0 + 3);
+    assert_eq!(v3.origin_seq, n + 3);
+    assert_eq!(s.pending_count().expect("pending"), 3);
 }

@@ -264,3 +264,108 @@ async fn a_wrong_address_is_refused_at_once() {
     );
     assert_eq!(t.stats().requests, 1, "a 4xx is not retried");
 }
+
+/// Serves `storage` on 127.0.0.1:0; its base URL. The task ends with the test's runtime.
+async fn serve(storage: Arc<SqliteStorage>) -> String {
+    let app = router(storage, ServerConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{addr}")
+}
+
+fn transport(base: &str, token: &str) -> HttpTransport {
+    HttpTransport::new(
+        base,
+        HttpOptions {
+            token: Some(DeviceToken(token.to_owned())),
+            ..HttpOptions::default()
+        },
+    )
+    .expect("transport")
+}
+
+/// The restore drill over HTTP, with two pushes and a pull page in flight at a time (a
+/// multi-threaded runtime): after the database is restored from an older backup, phone A sends
+/// again what the server lost, phone B (nothing to push, no version request) learns of the
+/// restore from a pull page, and both end with every operation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restore_pipelined_phones_resend_what_was_lost_over_http() {
+    let dir = std::env::temp_dir().join(format!("bangfu-restore-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (db, copy) = (dir.join("county.db"), dir.join("backup.db"));
+    let storage = Arc::new(SqliteStorage::open(&db).expect("open"));
+    let now = bangfu_server::now_ms();
+    let token = |device: u128| {
+        bangfu_server::auth::county_token(&*storage, "admin", "password-1", id(device), now)
+            .expect("token")
+    };
+    let (token_a, token_b) = (token(0xd1), token(0xd2));
+    let base = serve(storage.clone()).await;
+    let opts = SyncOptions {
+        batch_size: 8,
+        pull_limit: 8,
+        ..SyncOptions::default()
+    };
+    let quiet = SyncOptions {
+        check_version: false,
+        ..opts.clone()
+    };
+    let mut a = MemoryStore::new(id(0xd1), VILLAGE);
+    let mut b = MemoryStore::new(id(0xd2), VILLAGE);
+    record_county(&mut a, 20);
+    let (ta, tb) = (transport(&base, &token_a), transport(&base, &token_b));
+    sync(&mut a, &ta, &opts, &mut |_| {}).await.expect("a");
+    let backup = bangfu_server::backup::backup(&db, &copy).expect("backup");
+    let old_epoch = storage.epoch().expect("epoch");
+    assert_eq!(backup.epoch, Some(old_epoch));
+    for v in 100..140 {
+        a.record(
+            "visit",
+            id(10_000_000 + v),
+            true,
+            fields(json!({
+                "household_id": id(1_000 + v % 2), "visitor_id": id(20),
+                "visited_at": "2024-06-01T10:00:00+08:00", "present": ["户主"],
+                "checks": {"education": {"status": "ok"}, "medical": {"status": "ok"},
+                           "housing": {"status": "ok"}, "water": {"status": "ok"}},
+                "policy_talk": [], "problems": "无", "measures": "无",
+            })),
+        );
+    }
+    sync(&mut a, &ta, &opts, &mut |_| {}).await.expect("a");
+    sync(&mut b, &tb, &opts, &mut |_| {}).await.expect("b");
+    assert_eq!(b.states(), a.states());
+    assert_eq!(b.server_epoch().expect("epoch"), Some(old_epoch));
+
+    let restored = bangfu_server::backup::restore(&copy, &db, now).expect("restore");
+    let storage = Arc::new(SqliteStorage::open(&db).expect("open"));
+    let new_epoch = storage.epoch().expect("epoch");
+    assert_eq!(restored.info.epoch, Some(new_epoch));
+    let base = serve(storage.clone()).await;
+    let (ta, tb) = (transport(&base, &token_a), transport(&base, &token_b));
+    let ra = sync(&mut a, &ta, &opts, &mut |_| {}).await.expect("a");
+    assert!(ra.server_restored);
+    assert_eq!(
+        ra.accepted, 40,
+        "A sends again the 40 visits the copy lacks"
+    );
+    let rb = sync(&mut b, &tb, &quiet, &mut |_| {}).await.expect("b");
+    assert!(rb.server_restored, "B learns it from a pull page");
+    assert_eq!(rb.accepted, 0);
+    assert_eq!(
+        storage.device_seq(id(0xd1)).expect("seq"),
+        a.ops().len() as u64
+    );
+    let end = storage.health().expect("health").last_server_seq;
+    for p in [&a, &b] {
+        assert_eq!(p.cursor().expect("cursor"), end);
+        assert_eq!(p.server_epoch().expect("epoch"), Some(new_epoch));
+    }
+    assert_eq!(b.states(), a.states());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -200,6 +200,7 @@ impl Transport for BlackHole {
             }],
             device_seq: 0,
             server_hlc: bangfu_core::sync::Hlc::ZERO,
+            epoch: None,
         })
     }
     async fn pull(

@@ -205,6 +205,7 @@ pub(super) async fn version(State(app): State<AppState>) -> Json<Capabilities> {
         max_body_bytes: app.config.max_body_bytes,
         max_ops_per_push: app.config.max_ops_per_push,
         max_pull_limit: app.config.max_pull_limit,
+        epoch: app.storage.epoch().ok(),
     })
 }
 

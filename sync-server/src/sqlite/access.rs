@@ -622,7 +622,7 @@ impl AccessStorage for SqliteStorage {
             let keep = |p: &str| scope.reads(p);
             self.read(|c| read::pull_page_filtered(c, after, limit, &keep, exclude_origin))?
         };
-        Ok(page.into_json(self.server_hlc(now_ms)?))
+        Ok(page.into_json(self.server_hlc(now_ms)?, self.epoch))
     }
 }
 

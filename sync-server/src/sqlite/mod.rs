@@ -58,6 +58,9 @@ pub struct SqliteStorage {
     checkpointer: Option<bangfu_store::checkpoint::Checkpointer>,
     /// Committed editable records, shared by the batches' lookups.
     records: refs::SharedRecords,
+    /// The database's epoch (`server_epoch`), read once: only a restore changes it, with the
+    /// server stopped.
+    epoch: Uuid,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, StorageError> {
@@ -140,6 +143,7 @@ impl SqliteStorage {
             conn.query_row("SELECT last_hlc FROM server_clock WHERE id = 1", [], |r| {
                 r.get(0)
             })?;
+        let epoch = read::epoch(&conn)?;
         Ok(SqliteStorage {
             writer: Mutex::new(conn),
             readers: Mutex::new(Vec::new()),
@@ -151,6 +155,7 @@ impl SqliteStorage {
                 .min(MAX_CHECK_WORKERS),
             checkpointer,
             records: refs::SharedRecords::default(),
+            epoch,
         })
     }
 
@@ -243,7 +248,11 @@ impl SqliteStorage {
             now_ms,
             actor,
             pusher,
-        );
+        )
+        .map(|r| PushResponse {
+            epoch: Some(self.epoch),
+            ..r
+        });
         drop(conn);
         drop_elsewhere(req);
         self.return_readers(readers)?;
@@ -284,7 +293,7 @@ impl SyncStorage for SqliteStorage {
     ) -> Result<PullResponse, StorageError> {
         let limit = limit.clamp(1, self.max_pull_limit);
         let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix, exclude_origin))?;
-        page.into_response(self.server_hlc(now_ms)?)
+        page.into_response(self.server_hlc(now_ms)?, self.epoch)
     }
 
     fn pull_json(
@@ -297,7 +306,7 @@ impl SyncStorage for SqliteStorage {
     ) -> Result<Vec<u8>, StorageError> {
         let limit = limit.clamp(1, self.max_pull_limit);
         let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix, exclude_origin))?;
-        Ok(page.into_json(self.server_hlc(now_ms)?))
+        Ok(page.into_json(self.server_hlc(now_ms)?, self.epoch))
     }
 
     fn device_seq(&self, device: Uuid) -> Result<u64, StorageError> {
@@ -322,5 +331,9 @@ impl SyncStorage for SqliteStorage {
 
     fn health(&self) -> Result<Health, StorageError> {
         self.read(read::health)
+    }
+
+    fn epoch(&self) -> Result<Uuid, StorageError> {
+        Ok(self.epoch)
     }
 }

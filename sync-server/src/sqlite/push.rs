@@ -459,6 +459,8 @@ pub(super) fn push(
         results,
         device_seq: processed,
         server_hlc,
+        // Set by the caller, which knows the database's epoch.
+        epoch: None,
     })
 }
 

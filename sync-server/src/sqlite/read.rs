@@ -24,7 +24,11 @@ pub(super) struct PullPage {
 }
 
 impl PullPage {
-    pub(super) fn into_response(self, server_hlc: Hlc) -> Result<PullResponse, StorageError> {
+    pub(super) fn into_response(
+        self,
+        server_hlc: Hlc,
+        epoch: Uuid,
+    ) -> Result<PullResponse, StorageError> {
         let entries = self
             .entries
             .into_iter()
@@ -41,11 +45,12 @@ impl PullPage {
             cursor: self.cursor,
             has_more: self.has_more,
             server_hlc,
+            epoch: Some(epoch),
         })
     }
 
     /// The JSON of [`PullResponse`], splicing the stored operation JSON in as it is.
-    pub(super) fn into_json(self, server_hlc: Hlc) -> Vec<u8> {
+    pub(super) fn into_json(self, server_hlc: Hlc, epoch: Uuid) -> Vec<u8> {
         let size: usize = self.entries.iter().map(|(_, b, _)| b.len() + 40).sum();
         let mut out = Vec::with_capacity(size + 128);
         out.extend_from_slice(b"{\"entries\":[");
@@ -63,7 +68,7 @@ impl PullPage {
         }
         let _ = write!(
             out,
-            "],\"cursor\":{},\"has_more\":{},\"server_hlc\":\"{server_hlc}\"}}",
+            "],\"cursor\":{},\"has_more\":{},\"server_hlc\":\"{server_hlc}\",\"epoch\":\"{epoch}\"}}",
             self.cursor, self.has_more
         );
         out
@@ -298,6 +303,17 @@ pub(super) fn pull_page_filtered(
         cursor: last_seen,
         has_more,
     })
+}
+
+/// The database's epoch (migration 5).
+pub(super) fn epoch(conn: &Connection) -> Result<Uuid, StorageError> {
+    let bytes: Vec<u8> = conn
+        .prepare_cached("SELECT epoch FROM server_epoch WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    codec::uuid_from(
+        rusqlite::types::ValueRef::Blob(&bytes),
+        "server_epoch.epoch",
+    )
 }
 
 pub(super) fn device_seq(conn: &mut Connection, device: Uuid) -> Result<u64, StorageError> {

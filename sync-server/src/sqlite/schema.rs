@@ -173,6 +173,20 @@ pub const MIGRATIONS: &[&str] = &[
        AND EXISTS (SELECT 1 FROM entities h WHERE h.entity = 'household'
            AND h.entity_id = unhex(replace(json_extract(entities.record, '$.record.household_id'), '-', '')));
     ",
+    // 5 (after the 4th, merged from another branch): the database's epoch, a random UUID (v4)
+    // made here, for a new database and an existing one alike, and replaced by `bangfu-server
+    // restore`. Devices compare it to the one they last saw: a new epoch means the database was
+    // restored from a backup, so `server_seq`s and `device_seq`s of the old one mean nothing.
+    "
+    CREATE TABLE server_epoch (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        epoch BLOB    NOT NULL CHECK (length(epoch) = 16)
+    );
+    INSERT INTO server_epoch (id, epoch)
+    SELECT 1, unhex(substr(h, 1, 12) || '4' || substr(h, 14, 3)
+                    || substr('89ab', 1 + (unicode(substr(h, 17, 1)) % 4), 1) || substr(h, 18))
+    FROM (SELECT hex(randomblob(16)) AS h);
+    ",
 ];
 
 /// The schema version this build writes.

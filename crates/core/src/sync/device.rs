@@ -62,6 +62,27 @@ pub trait DeviceStore {
     /// what was added lies behind the cursor). Applying is idempotent, so nothing is doubled.
     fn restart_feed(&mut self) -> Result<(), Self::Error>;
 
+    /// The epoch of the server database this device last synced with
+    /// ([`Capabilities::epoch`](crate::sync::wire::Capabilities::epoch)); `None` until an answer
+    /// carried one.
+    fn server_epoch(&self) -> Result<Option<Uuid>, Self::Error>;
+
+    /// Stores the server's epoch, the first one this device sees (nothing else changes).
+    fn set_server_epoch(&mut self, epoch: Uuid) -> Result<(), Self::Error>;
+
+    /// The server's database was restored from a backup (its epoch changed to `epoch`) and holds
+    /// this device's operations up to `device_seq` (its answer in the new epoch). In one
+    /// transaction: this device's own operations after `device_seq` are unsynced again (the next
+    /// push sends them: the server no longer has them), the feed cursor goes back to 0 (positions
+    /// of the old epoch mean nothing in the new one; applying is idempotent) and `epoch` is
+    /// stored. Operations pulled from other devices are not this device's to send again: they
+    /// come back when their own devices sync.
+    fn rebase_on_restored_server(
+        &mut self,
+        epoch: Uuid,
+        device_seq: u64,
+    ) -> Result<(), Self::Error>;
+
     /// Drops the households outside `scope` that hold no unsynced change (those stay until their
     /// changes reached the server); returns how many were dropped. The default drops nothing.
     fn leave_scope(&mut self, scope: &super::Scope) -> Result<u64, Self::Error> {

@@ -86,6 +86,10 @@ pub struct PushResponse {
     pub device_seq: u64,
     /// The server's clock: the device absorbs it.
     pub server_hlc: Hlc,
+    /// The server database's epoch (see [`Capabilities::epoch`]). Added to version 1: absent from
+    /// an older server's answers, not sent when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<Uuid>,
 }
 
 /// One operation in the feed, with its position.
@@ -158,6 +162,10 @@ pub struct PullResponse {
     /// More entries wait after `cursor`.
     pub has_more: bool,
     pub server_hlc: Hlc,
+    /// The server database's epoch (see [`Capabilities::epoch`]). Added to version 1: absent from
+    /// an older server's answers, not sent when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<Uuid>,
 }
 
 /// Answer to `GET /v1/reference`: the county's settings and monitoring lines, set by the county
@@ -180,6 +188,12 @@ pub struct Capabilities {
     pub max_body_bytes: u64,
     pub max_ops_per_push: u32,
     pub max_pull_limit: u32,
+    /// The server database's epoch: a random id made with the database and replaced when it is
+    /// restored from a backup. `server_seq`s and `device_seq`s are only comparable within one
+    /// epoch: a device that sees a new one starts its feed over and pushes again what the server
+    /// no longer holds. Added to version 1 (absent from an older server's answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<Uuid>,
 }
 
 /// The body of every 4xx/5xx answer.

@@ -152,6 +152,33 @@ fn held_through(conn: &Connection, me: Uuid, known: u64) -> Result<u64> {
     Ok(seq_of(end).max(known))
 }
 
+/// The server epoch stored (see migration 0004).
+fn server_epoch(conn: &Connection) -> Result<Option<Uuid>> {
+    let id: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT server_epoch FROM device WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    id.map(|b| super::uuid_of(&b, "device", "server_epoch"))
+        .transpose()
+}
+
+/// The server was restored from a backup: own operations after `device_seq` are unsynced again,
+/// the feed starts over (the positions pulled operations carry are of the old epoch: cleared),
+/// and the new epoch is stored (inside the caller's transaction).
+fn rebase(conn: &Connection, epoch: Uuid, device_seq: u64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE device SET acked_seq = ?1, next_seq = max(next_seq, ?1 + 1), cursor = 0,
+             server_epoch = ?2
+         WHERE id = 1",
+    )?
+    .execute(params![
+        seq_sql(device_seq, "device_seq")?,
+        epoch.as_bytes()
+    ])?;
+    conn.prepare_cached("UPDATE ops SET server_seq = NULL WHERE server_seq IS NOT NULL")?
+        .execute([])?;
+    Ok(())
+}
+
 pub(crate) fn set_cursor(conn: &Connection, cursor: u64) -> Result<()> {
     conn.prepare_cached("UPDATE device SET cursor = ?1 WHERE id = 1")?
         .execute([seq_sql(cursor, "cursor")?])?;
@@ -288,6 +315,21 @@ impl DeviceStore for Store {
 
     fn restart_feed(&mut self) -> Result<()> {
         set_cursor(&self.conn, 0)
+    }
+
+    fn server_epoch(&self) -> Result<Option<Uuid>> {
+        server_epoch(&self.conn)
+    }
+
+    fn set_server_epoch(&mut self, epoch: Uuid) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE device SET server_epoch = ?1 WHERE id = 1")?
+            .execute([epoch.as_bytes()])?;
+        Ok(())
+    }
+
+    fn rebase_on_restored_server(&mut self, epoch: Uuid, device_seq: u64) -> Result<()> {
+        write_transaction(&self.conn, |conn| rebase(conn, epoch, device_seq))
     }
 
     fn leave_scope(&mut self, scope: &bangfu_core::sync::Scope) -> Result<u64> {

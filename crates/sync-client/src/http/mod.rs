@@ -111,6 +111,8 @@ struct RawPullResponse<'a> {
     cursor: u64,
     has_more: bool,
     server_hlc: Hlc,
+    #[serde(default)]
+    epoch: Option<Uuid>,
 }
 
 #[derive(Deserialize)]
@@ -139,6 +141,7 @@ impl RawPullResponse<'_> {
             cursor: raw.cursor,
             has_more: raw.has_more,
             server_hlc: raw.server_hlc,
+            epoch: raw.epoch,
         })
     }
 }
@@ -522,6 +525,20 @@ impl Transport for HttpTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pull_answer_keeps_its_epoch_and_one_without_parses() {
+        let with = br#"{"entries":[],"cursor":7,"has_more":false,"server_hlc":"0195b165e5800001","epoch":"9f2c41d6-0b7e-4a51-8c3d-27e6f1a095b4"}"#;
+        let page = RawPullResponse::parse(with).expect("parses");
+        assert_eq!(
+            page.epoch,
+            Some(Uuid::from_u128(0x9f2c_41d6_0b7e_4a51_8c3d_27e6_f1a0_95b4))
+        );
+        let without =
+            br#"{"entries":[],"cursor":7,"has_more":false,"server_hlc":"0195b165e5800001"}"#;
+        let page = RawPullResponse::parse(without).expect("parses");
+        assert_eq!((page.epoch, page.cursor), (None, 7));
+    }
 
     #[test]
     fn base_urls_keep_their_prefix_and_https_needs_tls() {

@@ -1,5 +1,8 @@
 //! One sync: check the server's protocol version, push this device's pending operations, pull the
-//! feed. Everything is derived from the store's `acked_seq` and `cursor`, and the store commits
+//! feed. Every answer carries the server database's epoch: when it differs from the one the
+//! device last saw, the server was restored from a backup, and the device follows it
+//! ([`DeviceStore::rebase_on_restored_server`]): its own operations the server lost go again and
+//! the feed starts over, then the sync goes on (from the push, if a pull page told it). Everything is derived from the store's `acked_seq` and `cursor`, and the store commits
 //! every step, so a sync cut anywhere (or a dropped future, or a killed app) resumes where it
 //! stopped the next time, and sends nothing twice that the server does not already answer as a
 //! duplicate.
@@ -7,6 +10,7 @@
 //! The store's methods are synchronous (SQLite on the phone, short transactions) and are called
 //! from the sync future directly.
 
+mod epoch;
 mod pull;
 mod push;
 
@@ -144,6 +148,9 @@ pub struct SyncReport {
     pub transport: TransportStats,
     /// What the server said about itself, if the version was checked.
     pub server: Option<Capabilities>,
+    /// The server's database had been restored from a backup (its epoch changed): this device's
+    /// operations it had lost were pushed again and the feed started over.
+    pub server_restored: bool,
 }
 
 /// Frees `value` on a blocking thread when the runtime has worker threads (a page of thousands of
@@ -165,6 +172,8 @@ pub(crate) struct Run<'a, S, T> {
     report: SyncReport,
     /// The last progress reported, to report retry waits against.
     last: Progress,
+    /// The server epoch the store holds (read once per sync, kept up to date).
+    epoch: Option<Uuid>,
 }
 
 impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
@@ -215,6 +224,7 @@ where
     T: Transport,
 {
     let stats_before = transport.stats();
+    let epoch = store.server_epoch().map_err(SyncError::store)?;
     let mut run = Run {
         store,
         transport,
@@ -229,6 +239,7 @@ where
             more: true,
             retry_in: None,
         },
+        epoch,
     };
     let mut batch_size = options.batch_size.max(1);
     let mut batch_max = options.batch_size_max.max(batch_size);
@@ -237,7 +248,14 @@ where
     if options.check_version {
         let caps = match transport.recent_version(options.version_max_age) {
             Some(caps) => caps,
-            None => run.request(|| transport.version()).await?,
+            None => {
+                let caps = run.request(|| transport.version()).await?;
+                // A remembered answer may be older than a restore: only a fresh one tells.
+                if caps.protocol == PROTOCOL_VERSION {
+                    run.follow_epoch(caps.epoch, None).await?;
+                }
+                caps
+            }
         };
         if caps.protocol != PROTOCOL_VERSION {
             return Err(TransportError::VersionMismatch {
@@ -265,12 +283,24 @@ where
     // A push refused as a whole for a reason other than the device's sign-in (an older server's
     // 403 for one out-of-scope operation, say) must not keep the device from receiving: the pull
     // still runs, then the push's refusal is reported.
-    let pushed = match run.push(batch_size, batch_max).await {
-        Err(e) if refusal_leaves_pull(&e) => Err(e),
-        Err(e) => return Err(e),
-        Ok(()) => Ok(()),
+    let mut restored_in_pull = 0u32;
+    let pushed = loop {
+        let pushed = match run.push(batch_size, batch_max).await {
+            Err(e) if refusal_leaves_pull(&e) => Err(e),
+            Err(e) => return Err(e),
+            Ok(()) => Ok(()),
+        };
+        match run.pull(pull_limit, pull_max).await? {
+            pull::PullEnd::Done => break pushed,
+            // A pull page said the server was restored: what it lost goes again first.
+            pull::PullEnd::ServerRestored if restored_in_pull < 2 => restored_in_pull += 1,
+            pull::PullEnd::ServerRestored => {
+                return Err(SyncError::Protocol(
+                    "the server's epoch changed three times in one sync".to_owned(),
+                ));
+            }
+        }
     };
-    run.pull(pull_limit, pull_max).await?;
     pushed?;
     if options.leave_scope
         && let Some(scope) = run.request(|| transport.scope()).await?

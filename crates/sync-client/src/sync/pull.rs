@@ -12,8 +12,19 @@ use super::{Phase, Progress, Run};
 use crate::error::SyncError;
 use crate::transport::{PullAhead, Transport, TransportError};
 
+/// How a pull ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PullEnd {
+    /// At the end of the feed.
+    Done,
+    /// A page carried a new epoch: the device followed the restored server (its own operations
+    /// the server lost are unsynced again, the cursor is 0); the page was not applied. Push, then
+    /// pull again.
+    ServerRestored,
+}
+
 impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
-    pub(super) async fn pull(&mut self, first: u32, max: u32) -> Result<(), SyncError> {
+    pub(super) async fn pull(&mut self, first: u32, max: u32) -> Result<PullEnd, SyncError> {
         let mut cursor = self.store.cursor().map_err(SyncError::store)?;
         let scope = self.options.scope.as_deref();
         // The device's own operations are in its store already: the server need not send them
@@ -73,6 +84,10 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
             } else {
                 asked
             };
+            if self.follow_epoch(page.epoch, None).await? {
+                // A page fetched ahead (from the old cursor) is dropped with `ahead`.
+                return Ok(PullEnd::ServerRestored);
+            }
             check_page(&page, cursor)?;
             if page.has_more && self.options.pipeline {
                 ahead = transport
@@ -93,7 +108,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
             self.report.cursor = cursor;
             self.report_progress(pull_progress(pulled, more));
             if !more {
-                return Ok(());
+                return Ok(PullEnd::Done);
             }
         }
     }
@@ -147,6 +162,7 @@ mod tests {
             cursor,
             has_more,
             server_hlc: Hlc::ZERO,
+            epoch: None,
         }
     }
 

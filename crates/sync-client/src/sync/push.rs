@@ -142,6 +142,10 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
             if started.elapsed() < self.options.grow_below {
                 batch_size = batch_size.saturating_mul(2).min(batch_max);
             }
+            // A restored server: own operations after its `device_seq` are unsynced again (the
+            // loop below sends them: `after` follows `device_seq`), the feed starts over.
+            self.follow_epoch(response.epoch, Some(response.device_seq))
+                .await?;
             self.store
                 .observe_server_clock(response.server_hlc)
                 .map_err(SyncError::store)?;
@@ -154,6 +158,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
                     results: settled,
                     device_seq: response.device_seq,
                     server_hlc: response.server_hlc,
+                    epoch: response.epoch,
                 })
                 .map_err(SyncError::store)?;
             done += counted;
@@ -292,6 +297,7 @@ mod tests {
             results,
             device_seq,
             server_hlc: Hlc::ZERO,
+            epoch: None,
         }
     }
 

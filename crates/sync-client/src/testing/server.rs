@@ -33,6 +33,8 @@ pub struct MemoryServer {
     stored: HashMap<(Uuid, u64), u32>,
     clock: HlcClock,
     now_ms: u64,
+    /// The database's epoch: changed by [`MemoryServer::restore`].
+    epoch: Uuid,
     validator: Box<Validator>,
     pub max_ops_per_push: u32,
     pub max_pull_limit: u32,
@@ -58,6 +60,7 @@ impl Default for MemoryServer {
             stored: HashMap::new(),
             clock: HlcClock::default(),
             now_ms: 1_714_521_600_000,
+            epoch: Uuid::from_u128(0xe90c_0000_0000_4000_8000_0000_0000_0001),
             validator: Box::new(default_validator),
             max_ops_per_push: 1000,
             max_pull_limit: 1000,
@@ -183,6 +186,7 @@ impl MemoryServer {
             results: runs,
             device_seq: self.device_seq(req.device_id),
             server_hlc: self.tick(),
+            epoch: Some(self.epoch),
         })
     }
 
@@ -224,6 +228,7 @@ impl MemoryServer {
             cursor,
             has_more,
             server_hlc: self.tick(),
+            epoch: Some(self.epoch),
         }
     }
 
@@ -236,6 +241,7 @@ impl MemoryServer {
             max_body_bytes: 16 << 20,
             max_ops_per_push: self.max_ops_per_push,
             max_pull_limit: self.max_pull_limit,
+            epoch: Some(self.epoch),
         }
     }
 
@@ -288,6 +294,49 @@ impl MemoryServer {
                 .or_default()
                 .apply(&e.op);
         }
+    }
+}
+
+/// A copy of a [`MemoryServer`]'s data ([`MemoryServer::backup`]).
+#[derive(Debug, Clone)]
+pub struct MemoryBackup {
+    feed: Vec<FeedEntry>,
+    devices: HashMap<Uuid, Vec<Outcome>>,
+    states: BTreeMap<EntityKey, EntityState>,
+    stored: HashMap<(Uuid, u64), u32>,
+    clock: HlcClock,
+    epoch: Uuid,
+}
+
+impl MemoryServer {
+    /// The server database's epoch.
+    pub fn epoch(&self) -> Uuid {
+        self.epoch
+    }
+
+    /// A copy of the data as it is now (`bangfu-server backup`).
+    pub fn backup(&self) -> MemoryBackup {
+        MemoryBackup {
+            feed: self.feed.clone(),
+            devices: self.devices.clone(),
+            states: self.states.clone(),
+            stored: self.stored.clone(),
+            clock: self.clock,
+            epoch: self.epoch,
+        }
+    }
+
+    /// Replaces the data with `backup` and gives the database a new epoch (`bangfu-server
+    /// restore`): what came after the backup is forgotten, and the next operations get the
+    /// `server_seq`s the lost ones had.
+    pub fn restore(&mut self, backup: MemoryBackup) {
+        self.feed = backup.feed;
+        self.devices = backup.devices;
+        self.states = backup.states;
+        self.stored = backup.stored;
+        self.clock = backup.clock;
+        let (hi, lo) = backup.epoch.as_u64_pair();
+        self.epoch = Uuid::from_u64_pair(hi, lo.wrapping_add(1));
     }
 }
 

@@ -36,6 +36,8 @@ pub struct MemoryStore {
     ops: Vec<Operation>,
     acked_seq: u64,
     cursor: u64,
+    /// The server epoch last seen.
+    epoch: Option<Uuid>,
     rejected: BTreeMap<u64, Reason>,
     states: BTreeMap<EntityKey, EntityState>,
     applied: BTreeSet<Uuid>,
@@ -57,6 +59,7 @@ impl MemoryStore {
             ops: Vec::new(),
             acked_seq: 0,
             cursor: 0,
+            epoch: None,
             rejected: BTreeMap::new(),
             states: BTreeMap::new(),
             applied: BTreeSet::new(),
@@ -268,6 +271,26 @@ impl DeviceStore for MemoryStore {
 
     fn restart_feed(&mut self) -> Result<(), Self::Error> {
         self.cursor = 0;
+        Ok(())
+    }
+
+    fn server_epoch(&self) -> Result<Option<Uuid>, Self::Error> {
+        Ok(self.epoch)
+    }
+
+    fn set_server_epoch(&mut self, epoch: Uuid) -> Result<(), Self::Error> {
+        self.epoch = Some(epoch);
+        Ok(())
+    }
+
+    fn rebase_on_restored_server(
+        &mut self,
+        epoch: Uuid,
+        device_seq: u64,
+    ) -> Result<(), Self::Error> {
+        self.acked_seq = device_seq;
+        self.cursor = 0;
+        self.epoch = Some(epoch);
         Ok(())
     }
 }
