@@ -95,10 +95,7 @@ impl<A: PhotoAccess> Photos<A> {
 
     /// Whether the requester may read `sha`.
     async fn may_read(&self, who: &A::Who, sha: &Sha256Hex) -> Result<bool, PhotoApiError> {
-        let readable = self
-            .access
-            .readable(who, std::slice::from_ref(sha))
-            .await?;
+        let readable = self.access.readable(who, std::slice::from_ref(sha)).await?;
         Ok(readable.contains(sha))
     }
 }
@@ -298,12 +295,14 @@ async fn head_photo<A: PhotoAccess>(
     let (who, owner) = photos.who(&extensions)?;
     let sha = parse_path_sha(sha)?;
     let visible = photos.may_read(&who, &sha).await?;
-    Ok(match photos.service.status_of(&owner, &sha, visible).await? {
-        PhotoStatus::Stored { size } => {
-            (StatusCode::OK, [(header::CONTENT_LENGTH, size)]).into_response()
-        }
-        status => (StatusCode::NOT_FOUND, [(UPLOAD_OFFSET, status.offset())]).into_response(),
-    })
+    Ok(
+        match photos.service.status_of(&owner, &sha, visible).await? {
+            PhotoStatus::Stored { size } => {
+                (StatusCode::OK, [(header::CONTENT_LENGTH, size)]).into_response()
+            }
+            status => (StatusCode::NOT_FOUND, [(UPLOAD_OFFSET, status.offset())]).into_response(),
+        },
+    )
 }
 
 async fn get_photo<A: PhotoAccess>(

@@ -285,13 +285,14 @@ impl UploadService {
         unique.dedup_by(|a, b| a.0 == b.0);
         // Owned names: a closure over borrowed ones trips the compiler's higher-ranked
         // lifetime check once the future must be `Send` (axum handlers).
-        let statuses: Vec<_> = futures::stream::iter(unique)
-            .map(|(sha, seen)| async move {
-                self.status_of(owner, &sha, seen).await.map(|s| (sha, s))
-            })
-            .buffer_unordered(self.config.have_concurrency.max(1))
-            .collect()
-            .await;
+        let statuses: Vec<_> =
+            futures::stream::iter(unique)
+                .map(|(sha, seen)| async move {
+                    self.status_of(owner, &sha, seen).await.map(|s| (sha, s))
+                })
+                .buffer_unordered(self.config.have_concurrency.max(1))
+                .collect()
+                .await;
         let mut have = Have::default();
         for status in statuses {
             match status? {
@@ -526,9 +527,7 @@ impl UploadService {
     /// Call it now and then (hourly, with a few days' age, say): an owner's expired uploads no
     /// longer count against its quotas.
     pub async fn remove_stale_partials(&self, older_than: Duration) -> Result<usize, UploadError> {
-        let mut removed = self
-            .remove_stale_of(&Owner::shared(), older_than)
-            .await?;
+        let mut removed = self.remove_stale_of(&Owner::shared(), older_than).await?;
         let mut dir = tokio::fs::read_dir(&self.staging)
             .await
             .map_err(StoreError::Io)?;
@@ -598,7 +597,11 @@ async fn staged_usage(dir: &Path) -> Result<(usize, u64), StoreError> {
     };
     let (mut count, mut bytes) = (0usize, 0u64);
     while let Some(entry) = entries.next_entry().await? {
-        if !entry.file_name().to_str().is_some_and(|n| n.ends_with(".part")) {
+        if !entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(".part"))
+        {
             continue;
         }
         // Removed meanwhile (completed by another request): not counted.

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bangfu_blobs::Sha256Hex;
+use bangfu_blobs::access::Unrestricted;
 use bangfu_blobs::client::{Uploaded, Uploader, UploaderOptions};
 use bangfu_blobs::error::UploadError;
-use bangfu_blobs::access::Unrestricted;
 use bangfu_blobs::http::router;
 use bangfu_blobs::upload::{Appended, PhotoStatus, UploadConfig};
 use bytes::Bytes;

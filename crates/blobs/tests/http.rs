@@ -13,9 +13,9 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bangfu_blobs::Sha256Hex;
+use bangfu_blobs::access::Unrestricted;
 use bangfu_blobs::client::{ClientError, Uploaded, Uploader, UploaderOptions};
 use bangfu_blobs::error::StoreError;
-use bangfu_blobs::access::Unrestricted;
 use bangfu_blobs::http::router;
 use bangfu_blobs::store::BlobStore;
 use bangfu_blobs::upload::{PhotoStatus, UploadConfig, UploadService};
@@ -498,7 +498,10 @@ async fn a_store_failure_at_the_end_is_retried_without_resending_the_photo() {
     let dir = tempfile::tempdir().expect("tempdir");
     let service =
         Arc::new(UploadService::new(store, dir.path(), UploadConfig::default()).expect("service"));
-    let base = format!("http://{}", serve(router(service.clone(), Arc::new(Unrestricted))).await);
+    let base = format!(
+        "http://{}",
+        serve(router(service.clone(), Arc::new(Unrestricted))).await
+    );
     let photo = Bytes::from(noisy_png(200, 3));
     let sha = Sha256Hex::of(&photo);
     let options = UploaderOptions {
