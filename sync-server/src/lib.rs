@@ -31,6 +31,7 @@ pub mod auth;
 pub mod demo_seed;
 pub mod error;
 pub mod http;
+pub mod photos;
 pub mod runs;
 pub mod sqlite;
 pub mod storage;

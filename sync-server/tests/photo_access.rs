@@ -125,8 +125,9 @@ impl Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let storage = Arc::new(SqliteStorage::open_in_memory().expect("storage"));
         let store = Arc::new(DiskBlobStore::open(dir.path().join("blobs")).expect("blob store"));
-        let service =
-            Arc::new(UploadService::new(store, dir.path().join("staging"), photos).expect("photos"));
+        let service = Arc::new(
+            UploadService::new(store, dir.path().join("staging"), photos).expect("photos"),
+        );
         let mut admin_dev = Device::new(1);
         let admin = sign_in_admin(&storage, admin_dev.id);
         let app = router_with_photos(storage.clone(), ServerConfig::default(), service);
@@ -234,7 +235,14 @@ impl Server {
     }
 
     /// `PUT` of bytes `start..end` of a photo of `total` bytes.
-    async fn put(&self, d: &Dev, sha: &str, start: usize, chunk: &[u8], total: usize) -> (u16, Value) {
+    async fn put(
+        &self,
+        d: &Dev,
+        sha: &str,
+        start: usize,
+        chunk: &[u8],
+        total: usize,
+    ) -> (u16, Value) {
         let resp = self
             .client
             .put(format!("{}/v1/photos/{sha}", self.base))
@@ -312,9 +320,17 @@ impl Server {
 
     /// Asserts that `d` reads the photo `sha` (its bytes `bytes`) by every route.
     async fn assert_reads(&self, who: &str, d: &Dev, sha: &str) {
-        assert_eq!(self.get(d, sha).await, (200, Ok(sha.to_owned())), "{who}: GET");
+        assert_eq!(
+            self.get(d, sha).await,
+            (200, Ok(sha.to_owned())),
+            "{who}: GET"
+        );
         assert_eq!(self.head(d, sha).await.0, 200, "{who}: HEAD");
-        assert_eq!(self.have(d, &[sha]).await, vec![sha.to_owned()], "{who}: have");
+        assert_eq!(
+            self.have(d, &[sha]).await,
+            vec![sha.to_owned()],
+            "{who}: have"
+        );
     }
 
     /// Asserts that the photo `sha` looks absent to `d` by every route.
@@ -355,12 +371,15 @@ async fn a_photo_is_served_only_to_devices_whose_scope_reads_a_record_naming_it(
 
     // Cadre 20 visits household 0 (village VILLAGE), names a photo and a signature, uploads both.
     let mut cadre_a = cadre_device(&s, 10, "cadre-a", CADRE_ID).await;
-    s.visit(&mut cadre_a, 1, 0, &[&photo], Some(&signature)).await;
+    s.visit(&mut cadre_a, 1, 0, &[&photo], Some(&signature))
+        .await;
     s.upload(&cadre_a, &photo, &photo_bytes).await;
     s.upload(&cadre_a, &signature, &signature_bytes).await;
 
     // In scope: the cadre, her village's first secretary, the county office.
-    let first_secretary = s.device(11, "fs-village", "first_secretary", area(VILLAGE)).await;
+    let first_secretary = s
+        .device(11, "fs-village", "first_secretary", area(VILLAGE))
+        .await;
     let county = s.device(12, "county", "county_office", area(COUNTY)).await;
     for (who, d) in [
         ("the cadre", &cadre_a),
@@ -374,8 +393,12 @@ async fn a_photo_is_served_only_to_devices_whose_scope_reads_a_record_naming_it(
     // Out of scope: another cadre (paired with household 4 of the same village and 5), another
     // village's first secretary, another township's station.
     let cadre_b = cadre_device(&s, 13, "cadre-b", CADRE2_ID).await;
-    let other_village = s.device(14, "fs-village2", "first_secretary", area(VILLAGE2)).await;
-    let other_township = s.device(15, "station2", "township_station", area(TOWNSHIP2)).await;
+    let other_village = s
+        .device(14, "fs-village2", "first_secretary", area(VILLAGE2))
+        .await;
+    let other_township = s
+        .device(15, "station2", "township_station", area(TOWNSHIP2))
+        .await;
     for (who, d) in [
         ("another cadre", &cadre_b),
         ("another village's first secretary", &other_village),
@@ -385,14 +408,20 @@ async fn a_photo_is_served_only_to_devices_whose_scope_reads_a_record_naming_it(
         s.assert_absent(who, d, &signature).await;
         // Uploading it does not tell that it is stored: the first chunk is taken as the start
         // of an upload, as for a photo the server never saw.
-        let (status, body) = s.put(d, &photo, 0, &photo_bytes[..100], photo_bytes.len()).await;
+        let (status, body) = s
+            .put(d, &photo, 0, &photo_bytes[..100], photo_bytes.len())
+            .await;
         assert_eq!(
             (status, &body),
             (200, &json!({"received": 100, "complete": false})),
             "{who}: PUT"
         );
         // … and the device's own partial upload is its own: it resumes it, nobody else sees it.
-        assert_eq!(s.head(d, &photo).await, (404, Some("100".to_owned())), "{who}");
+        assert_eq!(
+            s.head(d, &photo).await,
+            (404, Some("100".to_owned())),
+            "{who}"
+        );
     }
     assert_eq!(
         s.head(&first_secretary, &photo).await.0,
@@ -416,11 +445,14 @@ async fn the_uploader_reads_its_photo_only_until_a_record_names_it() {
     s.upload(&cadre_b, &photo, &bytes).await;
     s.assert_reads("the uploading device", &cadre_b, &photo)
         .await;
-    s.assert_absent("another device of the same account", &cadre_b_phone2, &photo)
-        .await;
+    s.assert_absent(
+        "another device of the same account",
+        &cadre_b_phone2,
+        &photo,
+    )
+    .await;
     s.assert_absent("another cadre", &cadre_a, &photo).await;
-    s.assert_reads("the county office", &county, &photo)
-        .await;
+    s.assert_reads("the county office", &county, &photo).await;
 
     // A visit of household 0 (cadre 20's) names it: now the record's scope decides.
     s.visit(&mut cadre_a, 2, 0, &[&photo], None).await;
@@ -428,8 +460,7 @@ async fn the_uploader_reads_its_photo_only_until_a_record_names_it() {
         .await;
     s.assert_absent("the uploader, out of the record's scope", &cadre_b, &photo)
         .await;
-    s.assert_reads("the county office", &county, &photo)
-        .await;
+    s.assert_reads("the county office", &county, &photo).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -442,8 +473,15 @@ async fn a_device_may_leave_at_most_fifty_uploads_unfinished() {
         assert_eq!(status, 200, "upload {n}: {body}");
     }
     let (status, body) = s.put(&cadre_a, &fake_sha(50), 0, &[0; 10], 1000).await;
-    assert_eq!((status, body["code"].as_str()), (429, Some("photo_quota")), "{body}");
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("上传")), "{body}");
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (429, Some("photo_quota")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains("上传")),
+        "{body}"
+    );
     // Going on with one of its unfinished uploads is not a new one.
     let (status, body) = s.put(&cadre_a, &fake_sha(7), 10, &[0; 10], 1000).await;
     assert_eq!(status, 200, "{body}");

@@ -11,6 +11,7 @@
 
 mod access;
 mod codec;
+mod photo_refs;
 mod precheck;
 mod push;
 mod read;
