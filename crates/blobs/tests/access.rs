@@ -161,14 +161,18 @@ async fn a_photo_the_policy_does_not_grant_looks_absent_and_partial_uploads_are_
     let reader = s.uploader("reader", 1000);
     assert!(
         stranger
-            .have(&[sha.clone()])
+            .have(std::slice::from_ref(&sha))
             .await
             .expect("have")
             .stored
             .is_empty()
     );
     assert_eq!(
-        reader.have(&[sha.clone()]).await.expect("have").stored,
+        reader
+            .have(std::slice::from_ref(&sha))
+            .await
+            .expect("have")
+            .stored,
         vec![sha.to_string()]
     );
 
@@ -204,7 +208,7 @@ async fn a_photo_the_policy_does_not_grant_looks_absent_and_partial_uploads_are_
     );
     let b = s.uploader("b", 1000);
     assert_eq!(
-        b.have(&[other_sha.clone()])
+        b.have(std::slice::from_ref(&other_sha))
             .await
             .expect("have")
             .partial
@@ -213,7 +217,7 @@ async fn a_photo_the_policy_does_not_grant_looks_absent_and_partial_uploads_are_
     );
     let a = s.uploader("a", 1000);
     assert_eq!(
-        a.have(&[other_sha.clone()])
+        a.have(std::slice::from_ref(&other_sha))
             .await
             .expect("have")
             .partial
