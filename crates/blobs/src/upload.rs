@@ -388,16 +388,14 @@ impl UploadService {
         }
         let received = received + len;
         if len > 0 {
-            // A chunk that leaves the photo unfinished is checked against the owner's quotas,
-            // and written under its lock (so two chunks at once cannot both squeeze in).
+            // Written under the owner's lock (so two chunks at once cannot both squeeze into its
+            // quota, and the stale sweep does not remove its directory meanwhile); a chunk that
+            // leaves the photo unfinished is checked against the owner's quotas first.
             let quota = self.quotas.get(owner);
-            let _counted = if received < total {
-                let held = quota.lock_owned().await;
+            let _held = quota.lock().await;
+            if received < total {
                 self.check_quota(owner, received == len, len).await?;
-                Some(held)
-            } else {
-                None
-            };
+            }
             if let Some(dir) = path.parent() {
                 tokio::fs::create_dir_all(dir)
                     .await
