@@ -8,13 +8,14 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /v1/photos/have` `{"sha256": [..]}` (≤ 1,000) | 200 [`HaveResponse`] `{"stored": [..], "partial": {"<sha>": received}}` |
-//! | `HEAD /v1/photos/{sha}` | 200 + `Content-Length` when stored; 404 + `Upload-Offset: N` when not (N = bytes received so far, 0 if none) |
-//! | `PUT /v1/photos/{sha}` + `Content-Range: bytes START-END/TOTAL` (END inclusive) + the chunk | 200 [`ChunkResponse`] `{"received": N, "complete": false}`; 201 `{"received": TOTAL, "complete": true}` when this chunk completed the photo; 200 `complete: true` when it was stored already |
+//! | `HEAD /v1/photos/{sha}` | 200 + `Content-Length` when stored; 404 + `Upload-Offset: N` when not (N = bytes of the requester's own upload received so far, 0 if none) |
+//! | `PUT /v1/photos/{sha}` + `Content-Range: bytes START-END/TOTAL` (END inclusive) + the chunk | 200 [`ChunkResponse`] `{"received": N, "complete": false}`; 201 `{"received": TOTAL, "complete": true}` when this chunk completed the photo; 200 `complete: true` when it was stored already (the requester may read it) or the requester's upload of a stored photo it may not read completed |
 //! | `GET /v1/photos/{sha}` | 200, the bytes, `Content-Type` `image/jpeg`, `image/png` or `image/webp` |
 //!
 //! Convention: a photo's state is told by `HEAD` status alone — 200 means "stored, send nothing",
-//! 404 means "not stored" and `Upload-Offset` says where to (re)start. The final chunk's answer
-//! comes after the hash and image checks, so 201 means verified and stored.
+//! 404 means "not stored" (or not for this requester) and `Upload-Offset` says where to
+//! (re)start. The final chunk's answer comes after the hash and image checks, so 201 means
+//! verified and stored.
 //!
 //! Every refusal is JSON [`PhotoErrorBody`] `{code, message, …}` (message in Chinese), 4xx:
 //! - 400 `photo_bad_hash` (a name that is not 64 lowercase hex), `photo_bad_range` (missing or
