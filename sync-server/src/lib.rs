@@ -39,6 +39,7 @@ pub mod backup;
 pub mod demo_seed;
 pub mod error;
 pub mod http;
+pub mod photos;
 pub mod runs;
 pub mod sqlite;
 pub mod storage;

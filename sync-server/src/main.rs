@@ -255,14 +255,15 @@ fn serve(db: PathBuf, listen: SocketAddr, photos: &PhotoArgs) -> anyhow::Result<
         let bound = listener.local_addr().context("no local address")?;
         println!("listening on {bound}");
         tracing::info!(%bound, db = %db.display(), "bangfu-server started");
-        // Uploads begun and never finished would fill the staging directory: every 6 hours,
-        // partial uploads untouched for a week are removed (a phone resuming later starts over).
+        // Uploads begun and never finished would fill the staging directory and count against
+        // their device's quota of unfinished uploads: every hour, partial uploads untouched for
+        // three days are removed (a phone resuming later starts over).
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_secs(6 * 3600));
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
             loop {
                 every.tick().await;
                 match photos
-                    .remove_stale_partials(std::time::Duration::from_secs(7 * 24 * 3600))
+                    .remove_stale_partials(std::time::Duration::from_secs(3 * 24 * 3600))
                     .await
                 {
                     Ok(n) if n > 0 => tracing::info!(removed = n, "stale partial photo uploads"),

@@ -224,6 +224,9 @@ fn failure_of_upload(e: &ClientError) -> SyncFailure {
         ClientError::Config(_) => SyncFailure::from_code("config", false),
         ClientError::Refused { status: 401, .. } => SyncFailure::from_code("unauthorized", false),
         ClientError::Refused { status: 403, .. } => SyncFailure::from_code("forbidden", false),
+        // Too many unfinished uploads on the server: the begun ones were finished first; the
+        // rest go at a later sync.
+        e if e.is_quota() => SyncFailure::from_code("photo_quota", true),
         ClientError::Refused { .. } | ClientError::LocalHashMismatch(_) => {
             SyncFailure::from_code("photo_refused", false)
         }

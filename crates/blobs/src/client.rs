@@ -5,7 +5,11 @@
 //! 5xx), the uploader waits (backoff), asks `HEAD` again and goes on from the server's offset, so
 //! a cut costs at most the chunk that was on the way. For many photos, [`Uploader::upload_many`]
 //! first asks `POST /v1/photos/have` about all of them at once (one round trip for a thousand
-//! photos), then uploads only what is missing, each from where it stands.
+//! photos), then uploads only what is missing, each from where it stands — first those the server
+//! holds part of (finishing them frees the device's quota of unfinished uploads on the server).
+//! When the server refuses with 429 `photo_quota` (the device left too many uploads unfinished),
+//! no new upload is started in that call, the begun ones are finished, and the call ends with
+//! that refusal ([`ClientError::is_retry_later`]): the photos stay to be sent at a later sync.
 //!
 //! Chunk size: 256 KiB by default — on a 2G link (~30 KiB/s) that is ten seconds of work lost
 //! at most per cut, and the per-chunk overhead (one request head, ~300 bytes) stays near 0.1 %.
@@ -112,6 +116,20 @@ pub enum ClientError {
     /// An answer that is not the protocol's (a captive portal's page, a truncated body).
     #[error("the answer is not the photo protocol's: {0}")]
     BadResponse(String),
+}
+
+impl ClientError {
+    /// The server refused for now because this device has too many unfinished uploads on it
+    /// (429 `photo_quota`): finish those, or try at a later sync.
+    pub fn is_quota(&self) -> bool {
+        matches!(self, ClientError::Refused { body, .. } if body.code == codes::QUOTA)
+    }
+
+    /// Nothing is wrong with the photos: try again at a later sync (the server could not be
+    /// reached, or asked to wait).
+    pub fn is_retry_later(&self) -> bool {
+        matches!(self, ClientError::Unavailable { .. }) || self.is_quota()
+    }
 }
 
 /// What a `HEAD` said.
@@ -378,8 +396,11 @@ impl Uploader {
     }
 
     /// Uploads the photos the server does not have: one `have` per thousand, then each missing
-    /// photo from where it stands. Duplicates in `photos` are sent once. A photo the server
-    /// refuses is reported and the others go on; an unreachable server ends it (`Err`).
+    /// photo from where it stands, those the server holds part of first. Duplicates in `photos`
+    /// are sent once. A photo the server refuses is reported and the others go on; an
+    /// unreachable server ends it (`Err`). A refusal for the device's quota of unfinished
+    /// uploads (`photo_quota`) stops new uploads but lets the begun ones finish, then ends it
+    /// with that refusal (`Err`, [`ClientError::is_retry_later`]).
     pub async fn upload_many(
         &self,
         photos: &[(Sha256Hex, Bytes)],
@@ -389,10 +410,14 @@ impl Uploader {
         let unique: Vec<_> = photos.iter().filter(|(s, _)| seen.insert(s)).collect();
         let sent_before = self.stats().body_bytes_sent;
         let mut report = UploadReport::default();
+        let mut over_quota: Option<ClientError> = None;
         for batch in unique.chunks(MAX_HAVE) {
             let shas: Vec<_> = batch.iter().map(|(s, _)| s.clone()).collect();
             let have = self.have(&shas).await?;
             let stored: HashSet<&str> = have.stored.iter().map(String::as_str).collect();
+            // Begun uploads first (stable: otherwise in the caller's order).
+            let mut batch = batch.to_vec();
+            batch.sort_by_key(|(sha, _)| !have.partial.contains_key(sha.as_str()));
             for (sha, bytes) in batch {
                 if stored.contains(sha.as_str()) {
                     report.already_stored += 1;
@@ -405,14 +430,22 @@ impl Uploader {
                     continue;
                 }
                 let offset = have.partial.get(sha.as_str()).copied().unwrap_or(0);
+                if offset == 0 && over_quota.is_some() {
+                    // It would begin one more unfinished upload: at a later sync.
+                    continue;
+                }
                 let mut each = |p: Progress| progress(sha, p);
                 match self.upload_from(sha, bytes, offset, &mut each).await {
                     Ok(Uploaded::AlreadyStored) => report.already_stored += 1,
                     Ok(Uploaded::Stored { .. }) => report.uploaded += 1,
+                    Err(e) if e.is_quota() => over_quota = Some(e),
                     Err(e @ ClientError::Refused { .. }) => report.refused.push((sha.clone(), e)),
                     Err(e) => return Err(e),
                 }
             }
+        }
+        if let Some(e) = over_quota {
+            return Err(e);
         }
         report.body_bytes_sent = self.stats().body_bytes_sent - sent_before;
         Ok(report)

@@ -42,8 +42,21 @@ pub enum UploadError {
     /// that was not shrunk on the phone.
     #[error("the image is over the limits: {0}")]
     ImageTooLarge(String),
+    /// The device has too many unfinished uploads, or too many bytes in them (`max` is the
+    /// limit): it should finish those it began, or wait for old ones to expire.
+    #[error("over the quota of unfinished uploads ({what:?}, at most {max})")]
+    Quota { what: QuotaKind, max: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Which quota of unfinished uploads a device reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuotaKind {
+    /// How many unfinished uploads it may have.
+    Uploads,
+    /// How many bytes its unfinished uploads may hold.
+    Bytes,
 }
 
 impl UploadError {
@@ -58,6 +71,7 @@ impl UploadError {
             UploadError::HashMismatch { .. } => codes::HASH_MISMATCH,
             UploadError::NotImage(_) => codes::NOT_IMAGE,
             UploadError::ImageTooLarge(_) => codes::IMAGE_TOO_LARGE,
+            UploadError::Quota { .. } => codes::QUOTA,
             UploadError::Store(_) => codes::STORAGE_ERROR,
         }
     }
@@ -90,6 +104,21 @@ impl UploadError {
                 "文件不是可识别的照片（仅支持JPEG、PNG、WebP）。请重新拍摄或选择照片。".to_owned()
             }
             UploadError::ImageTooLarge(_) => "照片尺寸过大。请在手机上缩小后重新添加。".to_owned(),
+            UploadError::Quota {
+                what: QuotaKind::Uploads,
+                max,
+            } => format!(
+                "本机在服务器上未传完的照片已达上限（{max}张），暂不接收新的照片上传。\
+                 请先让已开始的照片传完，或等待几天后未传完的照片过期，再同步。"
+            ),
+            UploadError::Quota {
+                what: QuotaKind::Bytes,
+                max,
+            } => format!(
+                "本机在服务器上未传完的照片数据已达上限（{}），暂不接收更多数据。\
+                 请先让已开始的照片传完，或等待几天后未传完的照片过期，再同步。",
+                mib(*max)
+            ),
             UploadError::Store(_) => "服务器暂时无法保存照片。请稍后重试。".to_owned(),
         }
     }
@@ -130,6 +159,10 @@ mod tests {
             },
             UploadError::NotImage("x".into()),
             UploadError::ImageTooLarge("x".into()),
+            UploadError::Quota {
+                what: QuotaKind::Uploads,
+                max: 50,
+            },
             UploadError::Store(StoreError::Object("x".into())),
         ];
         let mut seen = std::collections::BTreeSet::new();

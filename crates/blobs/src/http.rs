@@ -1,16 +1,21 @@
-//! The photo routes, an axum sub-router over an [`UploadService`]. It does no authentication:
-//! the sync server mounts it behind its own.
+//! The photo routes, an axum sub-router over an [`UploadService`] and a [`PhotoAccess`] policy.
+//! It does no authentication: the sync server mounts it behind its own, which puts the requester
+//! into the request's extensions, and the policy says which photos that requester may read.
+//! A photo it may not read looks absent in every answer below (404 to `GET` and `HEAD`, absent
+//! from `have`, and a `PUT` is taken as the start of an upload of a photo never seen): the
+//! existence of a photo is not revealed by its hash. Partial uploads are each device's own.
 //!
 //! | route | answer |
 //! |---|---|
 //! | `POST /v1/photos/have` `{"sha256": [..]}` (≤ 1,000) | 200 [`HaveResponse`] `{"stored": [..], "partial": {"<sha>": received}}` |
-//! | `HEAD /v1/photos/{sha}` | 200 + `Content-Length` when stored; 404 + `Upload-Offset: N` when not (N = bytes received so far, 0 if none) |
-//! | `PUT /v1/photos/{sha}` + `Content-Range: bytes START-END/TOTAL` (END inclusive) + the chunk | 200 [`ChunkResponse`] `{"received": N, "complete": false}`; 201 `{"received": TOTAL, "complete": true}` when this chunk completed the photo; 200 `complete: true` when it was stored already |
+//! | `HEAD /v1/photos/{sha}` | 200 + `Content-Length` when stored; 404 + `Upload-Offset: N` when not (N = bytes of the requester's own upload received so far, 0 if none) |
+//! | `PUT /v1/photos/{sha}` + `Content-Range: bytes START-END/TOTAL` (END inclusive) + the chunk | 200 [`ChunkResponse`] `{"received": N, "complete": false}`; 201 `{"received": TOTAL, "complete": true}` when this chunk completed the photo; 200 `complete: true` when it was stored already (the requester may read it) or the requester's upload of a stored photo it may not read completed |
 //! | `GET /v1/photos/{sha}` | 200, the bytes, `Content-Type` `image/jpeg`, `image/png` or `image/webp` |
 //!
 //! Convention: a photo's state is told by `HEAD` status alone — 200 means "stored, send nothing",
-//! 404 means "not stored" and `Upload-Offset` says where to (re)start. The final chunk's answer
-//! comes after the hash and image checks, so 201 means verified and stored.
+//! 404 means "not stored" (or not for this requester) and `Upload-Offset` says where to
+//! (re)start. The final chunk's answer comes after the hash and image checks, so 201 means
+//! verified and stored.
 //!
 //! Every refusal is JSON [`PhotoErrorBody`] `{code, message, …}` (message in Chinese), 4xx:
 //! - 400 `photo_bad_hash` (a name that is not 64 lowercase hex), `photo_bad_range` (missing or
@@ -20,11 +25,15 @@
 //! - 409 `photo_offset_mismatch` with `expected` (also in `Upload-Offset`): send from there;
 //! - 413 `photo_too_large` (declared size over the limit, with `max`), `photo_chunk_too_large`
 //!   (with `max`), `photo_too_many` (more than 1,000 hashes in `have`);
+//! - 401 `auth_required` (no requester in the request: mounted without authentication);
 //! - 415 `unsupported_media_type` (`have` without `Content-Type: application/json`);
 //! - 422 `photo_hash_mismatch` (the bytes were discarded: upload again from 0),
-//!   `photo_not_image`, `photo_image_too_large`, `invalid_message` (JSON of the wrong shape).
+//!   `photo_not_image`, `photo_image_too_large`, `invalid_message` (JSON of the wrong shape);
+//! - 429 `photo_quota` (with `max`): a chunk that would start one more unfinished upload of the
+//!   device, or stage more bytes, than its quota ([`UploadConfig`](crate::upload::UploadConfig));
+//!   finishing an upload is never refused for it.
 //!
-//! 500 `storage_error` only when the blob store fails.
+//! 500 `storage_error` only when the blob store or the access policy fails.
 
 use std::sync::Arc;
 
@@ -32,15 +41,16 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::error::Category;
 
+use crate::access::{AccessError, PhotoAccess};
 use crate::error::UploadError;
 use crate::sha::Sha256Hex;
-use crate::upload::{Appended, PhotoStatus, UploadService};
+use crate::upload::{Appended, Owner, PhotoStatus, UploadService};
 use crate::wire::{
     ChunkResponse, HaveRequest, HaveResponse, MAX_HAVE, PhotoErrorBody, UPLOAD_OFFSET, codes,
 };
@@ -48,15 +58,58 @@ use crate::wire::{
 /// Largest `have` body: 1,000 quoted hashes and commas, with room for spaces.
 const MAX_HAVE_BODY: usize = 128 << 10;
 
-/// The photo routes over `service`.
-pub fn router(service: Arc<UploadService>) -> Router {
+/// The photo routes over `service`, each request's photos filtered by `access`.
+pub fn router<A: PhotoAccess>(service: Arc<UploadService>, access: Arc<A>) -> Router {
     Router::new()
-        .route("/v1/photos/have", post(have))
+        .route("/v1/photos/have", post(have::<A>))
         .route(
             "/v1/photos/{sha}",
-            get(get_photo).head(head_photo).put(put_chunk),
+            get(get_photo::<A>)
+                .head(head_photo::<A>)
+                .put(put_chunk::<A>),
         )
-        .with_state(service)
+        .with_state(Arc::new(Photos { service, access }))
+}
+
+/// The routes' state.
+#[derive(Debug)]
+struct Photos<A> {
+    service: Arc<UploadService>,
+    access: Arc<A>,
+}
+
+type PhotoState<A> = State<Arc<Photos<A>>>;
+
+impl<A: PhotoAccess> Photos<A> {
+    /// The requester (401 when the server's authentication put none) and its uploads' owner.
+    fn who(&self, extensions: &Extensions) -> Result<(A::Who, Owner), PhotoApiError> {
+        let who = self.access.who(extensions).ok_or_else(|| {
+            PhotoApiError::new(
+                StatusCode::UNAUTHORIZED,
+                codes::AUTH_REQUIRED,
+                "请先登录：请求需要设备令牌。请在应用中重新登录。",
+            )
+        })?;
+        let owner = self.access.owner(&who);
+        Ok((who, owner))
+    }
+
+    /// Whether the requester may read `sha`.
+    async fn may_read(&self, who: &A::Who, sha: &Sha256Hex) -> Result<bool, PhotoApiError> {
+        let readable = self.access.readable(who, std::slice::from_ref(sha)).await?;
+        Ok(readable.contains(sha))
+    }
+}
+
+impl From<AccessError> for PhotoApiError {
+    fn from(e: AccessError) -> PhotoApiError {
+        tracing::error!(error = %e, "photo access check failed");
+        PhotoApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            codes::STORAGE_ERROR,
+            "服务器暂时无法查询照片。请稍后重试。",
+        )
+    }
 }
 
 /// A refusal (or failure) as an HTTP answer.
@@ -91,6 +144,7 @@ impl From<UploadError> for PhotoApiError {
             UploadError::HashMismatch { .. }
             | UploadError::NotImage(_)
             | UploadError::ImageTooLarge(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            UploadError::Quota { .. } => StatusCode::TOO_MANY_REQUESTS,
             UploadError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if e.is_server_fault() {
@@ -99,7 +153,9 @@ impl From<UploadError> for PhotoApiError {
         let mut out = PhotoApiError::new(status, e.code(), e.message_zh());
         match e {
             UploadError::OffsetMismatch { expected, .. } => out.body.expected = Some(expected),
-            UploadError::TooLarge { max, .. } | UploadError::ChunkTooLarge { max, .. } => {
+            UploadError::TooLarge { max, .. }
+            | UploadError::ChunkTooLarge { max, .. }
+            | UploadError::Quota { max, .. } => {
                 out.body.max = Some(max);
             }
             _ => {}
@@ -156,11 +212,13 @@ async fn read_body(
     }
 }
 
-async fn have(
-    State(service): State<Arc<UploadService>>,
+async fn have<A: PhotoAccess>(
+    State(photos): PhotoState<A>,
+    extensions: Extensions,
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<HaveResponse>, PhotoApiError> {
+    let (who, owner) = photos.who(&extensions)?;
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -215,7 +273,11 @@ async fn have(
         .iter()
         .map(|s| parse_sha(s))
         .collect::<Result<Vec<_>, _>>()?;
-    let have = service.have(&shas).await?;
+    let readable = photos.access.readable(&who, &shas).await?;
+    let have = photos
+        .service
+        .have_of(&owner, &shas, Some(&readable))
+        .await?;
     Ok(axum::Json(HaveResponse {
         stored: have.stored.iter().map(ToString::to_string).collect(),
         partial: have
@@ -226,25 +288,38 @@ async fn have(
     }))
 }
 
-async fn head_photo(
-    State(service): State<Arc<UploadService>>,
+async fn head_photo<A: PhotoAccess>(
+    State(photos): PhotoState<A>,
+    extensions: Extensions,
     sha: Result<Path<String>, PathRejection>,
 ) -> Result<Response, PhotoApiError> {
+    let (who, owner) = photos.who(&extensions)?;
     let sha = parse_path_sha(sha)?;
-    Ok(match service.status(&sha).await? {
-        PhotoStatus::Stored { size } => {
-            (StatusCode::OK, [(header::CONTENT_LENGTH, size)]).into_response()
-        }
-        status => (StatusCode::NOT_FOUND, [(UPLOAD_OFFSET, status.offset())]).into_response(),
-    })
+    let visible = photos.may_read(&who, &sha).await?;
+    Ok(
+        match photos.service.status_of(&owner, &sha, visible).await? {
+            PhotoStatus::Stored { size } => {
+                (StatusCode::OK, [(header::CONTENT_LENGTH, size)]).into_response()
+            }
+            status => (StatusCode::NOT_FOUND, [(UPLOAD_OFFSET, status.offset())]).into_response(),
+        },
+    )
 }
 
-async fn get_photo(
-    State(service): State<Arc<UploadService>>,
+async fn get_photo<A: PhotoAccess>(
+    State(photos): PhotoState<A>,
+    extensions: Extensions,
     sha: Result<Path<String>, PathRejection>,
 ) -> Result<Response, PhotoApiError> {
+    let (who, _) = photos.who(&extensions)?;
     let sha = parse_path_sha(sha)?;
-    let Some((bytes, format)) = service.get(&sha).await? else {
+    // A photo the requester may not read is answered as one not stored.
+    let found = if photos.may_read(&who, &sha).await? {
+        photos.service.get(&sha).await?
+    } else {
+        None
+    };
+    let Some((bytes, format)) = found else {
         return Err(PhotoApiError::new(
             StatusCode::NOT_FOUND,
             codes::NOT_FOUND,
@@ -295,15 +370,17 @@ fn parse_content_range(headers: &HeaderMap) -> Result<(u64, u64, u64), UploadErr
     Ok((start, end, total))
 }
 
-async fn put_chunk(
-    State(service): State<Arc<UploadService>>,
+async fn put_chunk<A: PhotoAccess>(
+    State(photos): PhotoState<A>,
+    extensions: Extensions,
     sha: Result<Path<String>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, PhotoApiError> {
+    let (who, owner) = photos.who(&extensions)?;
     let sha = parse_path_sha(sha)?;
     let (start, end, total) = parse_content_range(&headers)?;
-    let config = service.config();
+    let config = photos.service.config();
     // Refuse before reading a byte of the body.
     if total > config.max_bytes {
         return Err(UploadError::TooLarge {
@@ -335,7 +412,15 @@ async fn put_chunk(
     let answer = |status: StatusCode, received: u64, complete: bool| {
         (status, axum::Json(ChunkResponse { received, complete })).into_response()
     };
-    Ok(match service.append(&sha, total, start, &chunk).await? {
+    let visible = photos.may_read(&who, &sha).await?;
+    let appended = photos
+        .service
+        .append_of(&owner, &sha, total, start, &chunk, visible)
+        .await?;
+    if let Appended::Complete { .. } = appended {
+        photos.access.uploaded(&who, &sha).await?;
+    }
+    Ok(match appended {
         Appended::Partial { received } => answer(StatusCode::OK, received, false),
         Appended::Complete {
             size,

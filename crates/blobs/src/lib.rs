@@ -6,9 +6,13 @@
 //! - [`store`] (feature `server`): the [`BlobStore`](store::BlobStore) trait, a directory on disk
 //!   ([`DiskBlobStore`](store::DiskBlobStore)) and, with feature `s3`, an S3-compatible store
 //!   ([`ObjectBlobStore`](store::ObjectBlobStore)).
-//! - [`upload`] (feature `server`): [`UploadService`](upload::UploadService), staging, checks.
+//! - [`upload`] (feature `server`): [`UploadService`](upload::UploadService), staging per device,
+//!   quotas of unfinished uploads, checks.
+//! - [`access`] (feature `server`): [`PhotoAccess`](access::PhotoAccess), the server's policy of
+//!   who may see which photo (a photo it may not see looks absent).
 //! - [`imagecheck`] (feature `server`): format by content, decode under limits.
-//! - [`http`] (feature `server`): the axum routes `/v1/photos/…`, to mount behind authentication.
+//! - [`http`] (feature `server`): the axum routes `/v1/photos/…`, to mount behind authentication
+//!   with an access policy.
 //! - [`client`] (feature `client`): the device's [`Uploader`](client::Uploader).
 //!
 //! The phone app needs only `client` (`default-features = false, features = ["client"]`), which
@@ -17,6 +21,8 @@
 pub mod sha;
 pub mod wire;
 
+#[cfg(feature = "server")]
+pub mod access;
 #[cfg(feature = "server")]
 pub mod error;
 #[cfg(feature = "server")]

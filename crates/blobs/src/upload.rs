@@ -8,16 +8,29 @@
 //! staging file. A cut connection loses at most the chunk on the way: the device asks where the
 //! server's copy ends and goes on from there.
 //!
-//! Concurrency: all steps of one name run under that name's lock, so two devices uploading the
-//! same photo append in turn (the second is told the offset the first reached, and continues
-//! from there: the bytes are the same). Different names run in parallel; image checks (the
+//! Owners: each partial upload belongs to an [`Owner`] (the device sending it, as the server's
+//! [`PhotoAccess`](crate::access::PhotoAccess) names it), staged in the owner's own directory
+//! (`STAGING/d-<owner>/<sha>.part`; the shared owner's at `STAGING/<sha>.part`). A device sees and
+//! resumes only its own partial uploads, and whether a photo is stored is told only where the
+//! caller says the device may know it (`stored_visible`): otherwise the upload goes on as for a
+//! photo never seen, and completes once the device has sent every byte and they hash to the
+//! name — proof that it holds the photo. Quotas: an owner may have at most
+//! [`UploadConfig::max_partials_per_owner`] unfinished uploads and
+//! [`UploadConfig::max_staged_bytes_per_owner`] staged bytes; beyond, a chunk that would start
+//! or grow an unfinished upload is refused ([`UploadError::Quota`]) — finishing one is always
+//! allowed. Unfinished uploads expire: [`UploadService::remove_stale_partials`].
+//!
+//! Concurrency: all steps of one owner's upload of one name run under that lock, so two uploads
+//! of the same photo by the shared owner append in turn (the second is told the offset the first
+//! reached, and continues from there: the bytes are the same). Different names and owners run in
+//! parallel (one owner's quota check and chunk write under that owner's lock); image checks (the
 //! memory-hungry part) run at most [`UploadConfig::max_concurrent_checks`] at a time.
 //!
 //! Staged chunks are not fsynced: after a server crash a staging file may end in garbage, the
 //! hash check at the end refuses it, and the device sends the photo again. Verified blobs are
 //! durable (the store's job). The staging directory belongs to one server process.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
@@ -29,7 +42,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
-use crate::error::{StoreError, UploadError};
+use crate::error::{QuotaKind, StoreError, UploadError};
 use crate::imagecheck::{ImageLimits, PhotoFormat, check_image};
 use crate::sha::Sha256Hex;
 use crate::store::BlobStore;
@@ -47,6 +60,12 @@ pub struct UploadConfig {
     pub max_concurrent_checks: usize,
     /// Concurrent store look-ups of one [`UploadService::have`] (each is a request to S3).
     pub have_concurrency: usize,
+    /// Unfinished uploads one [`Owner`] (a device) may have at once: a chunk that would start one
+    /// more is refused with [`UploadError::Quota`] (429 `photo_quota`).
+    pub max_partials_per_owner: usize,
+    /// Bytes one [`Owner`] may have staged in unfinished uploads: a chunk that would go past it
+    /// (without completing its photo) is refused with [`UploadError::Quota`].
+    pub max_staged_bytes_per_owner: u64,
 }
 
 impl Default for UploadConfig {
@@ -57,6 +76,8 @@ impl Default for UploadConfig {
             image: ImageLimits::default(),
             max_concurrent_checks: 2,
             have_concurrency: 16,
+            max_partials_per_owner: 50,
+            max_staged_bytes_per_owner: 200 << 20,
         }
     }
 }
@@ -102,14 +123,78 @@ pub enum Appended {
     Complete { size: u64, created: bool },
 }
 
+/// Whose partial uploads: the device sending them. Each owner's are staged apart, seen by it
+/// alone and counted against its quotas.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Owner(String);
+
+impl Owner {
+    /// The owner of uploads made without one (a server that does no access control, tests).
+    pub fn shared() -> Owner {
+        Owner(String::new())
+    }
+
+    /// An owner named by `key`: 1–64 ASCII letters, digits, `-` or `_` (it becomes a directory
+    /// name), e.g. a device id in hex. `None` for anything else.
+    pub fn new(key: &str) -> Option<Owner> {
+        let ok = !key.is_empty()
+            && key.len() <= 64
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Owner(key.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The owner's staging directory under `staging`.
+    fn dir(&self, staging: &Path) -> PathBuf {
+        if self.0.is_empty() {
+            staging.to_owned()
+        } else {
+            staging.join(format!("{OWNER_DIR_PREFIX}{}", self.0))
+        }
+    }
+}
+
+/// Staging subdirectories of owners are `d-<owner>`.
+const OWNER_DIR_PREFIX: &str = "d-";
+
+/// Async locks by key, each entry dying with its last user.
+#[derive(Debug)]
+struct Locks<K>(Mutex<HashMap<K, Weak<tokio::sync::Mutex<()>>>>);
+
+impl<K: std::hash::Hash + Eq + Clone> Locks<K> {
+    fn new() -> Locks<K> {
+        Locks(Mutex::new(HashMap::new()))
+    }
+
+    fn get(&self, key: &K) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lock) = locks.get(key).and_then(Weak::upgrade) {
+            return lock;
+        }
+        if locks.len() >= 64 {
+            locks.retain(|_, w| w.strong_count() > 0);
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(key.clone(), Arc::downgrade(&lock));
+        lock
+    }
+}
+
 /// Resumable, verified uploads into a [`BlobStore`].
 #[derive(Debug)]
 pub struct UploadService {
     store: Arc<dyn BlobStore>,
     staging: PathBuf,
     config: UploadConfig,
-    /// One lock per name being worked on (entries die with their last user).
-    locks: Mutex<HashMap<Sha256Hex, Weak<tokio::sync::Mutex<()>>>>,
+    /// One lock per owner's upload of a name being worked on.
+    locks: Locks<(Owner, Sha256Hex)>,
+    /// One lock per owner: its quota check and chunk write.
+    quotas: Locks<Owner>,
     checks: Semaphore,
 }
 
@@ -128,7 +213,8 @@ impl UploadService {
             staging,
             checks: Semaphore::new(config.max_concurrent_checks.max(1)),
             config,
-            locks: Mutex::new(HashMap::new()),
+            locks: Locks::new(),
+            quotas: Locks::new(),
         })
     }
 
@@ -145,34 +231,68 @@ impl UploadService {
         &self.staging
     }
 
-    /// The staging file of `sha` (whether or not it exists).
+    /// The shared owner's staging file of `sha` (whether or not it exists).
     pub fn staging_path(&self, sha: &Sha256Hex) -> PathBuf {
-        self.staging.join(format!("{sha}.part"))
+        self.staging_path_of(&Owner::shared(), sha)
     }
 
-    /// Where `sha` stands.
+    /// `owner`'s staging file of `sha` (whether or not it exists).
+    pub fn staging_path_of(&self, owner: &Owner, sha: &Sha256Hex) -> PathBuf {
+        owner.dir(&self.staging).join(format!("{sha}.part"))
+    }
+
+    /// Where `sha` stands for the shared owner.
     pub async fn status(&self, sha: &Sha256Hex) -> Result<PhotoStatus, UploadError> {
-        if let Some(size) = self.store.len(sha).await? {
+        self.status_of(&Owner::shared(), sha, true).await
+    }
+
+    /// Where `sha` stands for `owner`: stored (only when `stored_visible`: the owner may know
+    /// it), else how much of it the owner's own upload holds.
+    pub async fn status_of(
+        &self,
+        owner: &Owner,
+        sha: &Sha256Hex,
+        stored_visible: bool,
+    ) -> Result<PhotoStatus, UploadError> {
+        if stored_visible && let Some(size) = self.store.len(sha).await? {
             return Ok(PhotoStatus::Stored { size });
         }
-        Ok(match staged_len(&self.staging_path(sha)).await? {
+        Ok(match staged_len(&self.staging_path_of(owner, sha)).await? {
             0 => PhotoStatus::Absent,
             received => PhotoStatus::Partial { received },
         })
     }
 
-    /// Where each of `shas` stands, in one call (each name looked up once, concurrently).
+    /// Where each of `shas` stands for the shared owner, in one call.
     pub async fn have(&self, shas: &[Sha256Hex]) -> Result<Have, UploadError> {
-        let mut unique = shas.to_vec();
+        self.have_of(&Owner::shared(), shas, None).await
+    }
+
+    /// Where each of `shas` stands for `owner`, in one call (each name looked up once,
+    /// concurrently). `visible`: the names whose being stored the owner may know (`None`: all);
+    /// the others are told by the owner's own partial upload alone.
+    pub async fn have_of(
+        &self,
+        owner: &Owner,
+        shas: &[Sha256Hex],
+        visible: Option<&HashSet<Sha256Hex>>,
+    ) -> Result<Have, UploadError> {
+        let mut unique: Vec<(Sha256Hex, bool)> = shas
+            .iter()
+            .map(|s| (s.clone(), visible.is_none_or(|v| v.contains(s))))
+            .collect();
         unique.sort();
-        unique.dedup();
+        unique.dedup_by(|a, b| a.0 == b.0);
         // Owned names: a closure over borrowed ones trips the compiler's higher-ranked
         // lifetime check once the future must be `Send` (axum handlers).
-        let statuses: Vec<_> = futures::stream::iter(unique)
-            .map(|sha| async move { self.status(&sha).await.map(|s| (sha, s)) })
-            .buffer_unordered(self.config.have_concurrency.max(1))
-            .collect()
-            .await;
+        let statuses: Vec<_> =
+            futures::stream::iter(unique)
+                .map(|(sha, seen)| async move {
+                    self.status_of(owner, &sha, seen).await.map(|s| (sha, s))
+                })
+                .buffer_unordered(self.config.have_concurrency.max(1))
+                .collect()
+                .await;
         let mut have = Have::default();
         for status in statuses {
             match status? {
@@ -187,19 +307,38 @@ impl UploadService {
         Ok(have)
     }
 
-    /// Adds `chunk`, the bytes at `offset` of a photo of `total` bytes named `sha`. When it is the
-    /// last chunk, completes the upload (hash and image checks, then the store). A chunk for a
-    /// photo that is stored already is not needed and answered [`Appended::Complete`].
-    ///
-    /// Refusals: `total` over the limit or zero, a chunk over the chunk limit or past `total`,
-    /// and [`UploadError::OffsetMismatch`] when `offset` is not where the staged copy ends (its
-    /// `expected` says where to go on).
+    /// [`append_of`](UploadService::append_of) by the shared owner, who may know what is stored.
     pub async fn append(
         &self,
         sha: &Sha256Hex,
         total: u64,
         offset: u64,
         chunk: &[u8],
+    ) -> Result<Appended, UploadError> {
+        self.append_of(&Owner::shared(), sha, total, offset, chunk, true)
+            .await
+    }
+
+    /// Adds `chunk`, the bytes at `offset` of a photo of `total` bytes named `sha`, to `owner`'s
+    /// upload. When it is the last chunk, completes the upload (hash and image checks, then the
+    /// store). A chunk for a photo that is stored already is not needed and answered
+    /// [`Appended::Complete`] — when `stored_visible` (the owner may know the photo is stored);
+    /// otherwise the upload goes on as for a photo never seen, and completes (without writing
+    /// the store again) once every byte came and hashes to `sha`.
+    ///
+    /// Refusals: `total` over the limit or zero, a chunk over the chunk limit or past `total`,
+    /// [`UploadError::OffsetMismatch`] when `offset` is not where the owner's staged copy ends
+    /// (its `expected` says where to go on), and [`UploadError::Quota`] when a chunk that does
+    /// not complete its photo would start an unfinished upload beyond the owner's count, or
+    /// stage bytes beyond its byte limit.
+    pub async fn append_of(
+        &self,
+        owner: &Owner,
+        sha: &Sha256Hex,
+        total: u64,
+        offset: u64,
+        chunk: &[u8],
+        stored_visible: bool,
     ) -> Result<Appended, UploadError> {
         let max = self.config.max_bytes;
         if total > max {
@@ -223,11 +362,12 @@ impl UploadService {
                 "the chunk ends past the photo's size",
             ));
         }
-        let lock = self.lock_for(sha);
+        let lock = self.locks.get(&(owner.clone(), sha.clone()));
         let _held = lock.lock().await;
-        let path = self.staging_path(sha);
+        let path = self.staging_path_of(owner, sha);
         let received = staged_len(&path).await?;
         if received == 0
+            && stored_visible
             && let Some(size) = self.store.len(sha).await?
         {
             return Ok(Appended::Complete {
@@ -238,11 +378,7 @@ impl UploadService {
         if received >= total {
             // Staged whole, but the completion failed on the server's side (the store was
             // down): any chunk of the photo retries it.
-            let size = self.complete_locked(sha, &path).await?;
-            return Ok(Appended::Complete {
-                size,
-                created: true,
-            });
+            return self.complete_locked(sha, &path).await;
         }
         if offset != received {
             return Err(UploadError::OffsetMismatch {
@@ -250,7 +386,21 @@ impl UploadService {
                 offset,
             });
         }
+        let received = received + len;
         if len > 0 {
+            // Written under the owner's lock (so two chunks at once cannot both squeeze into its
+            // quota, and the stale sweep does not remove its directory meanwhile); a chunk that
+            // leaves the photo unfinished is checked against the owner's quotas first.
+            let quota = self.quotas.get(owner);
+            let _held = quota.lock().await;
+            if received < total {
+                self.check_quota(owner, received == len, len).await?;
+            }
+            if let Some(dir) = path.parent() {
+                tokio::fs::create_dir_all(dir)
+                    .await
+                    .map_err(StoreError::Io)?;
+            }
             let mut file = tokio::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -260,15 +410,30 @@ impl UploadService {
             file.write_all(chunk).await.map_err(StoreError::Io)?;
             file.flush().await.map_err(StoreError::Io)?;
         }
-        let received = received + len;
         if received < total {
             return Ok(Appended::Partial { received });
         }
-        let size = self.complete_locked(sha, &path).await?;
-        Ok(Appended::Complete {
-            size,
-            created: true,
-        })
+        self.complete_locked(sha, &path).await
+    }
+
+    /// Whether `owner` may stage `len` more bytes (`starts`: in a new unfinished upload).
+    async fn check_quota(&self, owner: &Owner, starts: bool, len: u64) -> Result<(), UploadError> {
+        let (count, bytes) = staged_usage(&owner.dir(&self.staging)).await?;
+        let max_count = self.config.max_partials_per_owner;
+        if starts && count >= max_count {
+            return Err(UploadError::Quota {
+                what: QuotaKind::Uploads,
+                max: max_count as u64,
+            });
+        }
+        let max_bytes = self.config.max_staged_bytes_per_owner;
+        if bytes.saturating_add(len) > max_bytes {
+            return Err(UploadError::Quota {
+                what: QuotaKind::Bytes,
+                max: max_bytes,
+            });
+        }
+        Ok(())
     }
 
     /// Verifies the staged bytes of `sha` and stores them: they must hash to `sha` and be an
@@ -276,18 +441,22 @@ impl UploadService {
     /// this photo). `append` calls this after the last chunk; calling it again once stored is
     /// harmless. Returns the stored size.
     pub async fn complete(&self, sha: &Sha256Hex) -> Result<u64, UploadError> {
-        let lock = self.lock_for(sha);
+        let owner = Owner::shared();
+        let lock = self.locks.get(&(owner.clone(), sha.clone()));
         let _held = lock.lock().await;
-        let path = self.staging_path(sha);
+        let path = self.staging_path_of(&owner, sha);
         if staged_len(&path).await? == 0
             && let Some(size) = self.store.len(sha).await?
         {
             return Ok(size);
         }
-        self.complete_locked(sha, &path).await
+        match self.complete_locked(sha, &path).await? {
+            Appended::Complete { size, .. } | Appended::Partial { received: size } => Ok(size),
+        }
     }
 
-    async fn complete_locked(&self, sha: &Sha256Hex, path: &Path) -> Result<u64, UploadError> {
+    /// Verifies the staged bytes and, unless the store has them already, stores them.
+    async fn complete_locked(&self, sha: &Sha256Hex, path: &Path) -> Result<Appended, UploadError> {
         let bytes = match tokio::fs::read(path).await {
             Ok(b) => Bytes::from(b),
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -303,9 +472,13 @@ impl UploadService {
             return Err(e);
         }
         let size = bytes.len() as u64;
-        self.store.put(sha, bytes).await?;
+        // Another device's copy may be stored already (same name, same bytes).
+        let created = self.store.len(sha).await?.is_none();
+        if created {
+            self.store.put(sha, bytes).await?;
+        }
         remove_if_present(path).await?;
-        Ok(size)
+        Ok(Appended::Complete { size, created })
     }
 
     /// The hash, then (on a blocking thread, a few at a time) the image check.
@@ -348,12 +521,44 @@ impl UploadService {
     }
 
     /// Removes partial uploads untouched for longer than `older_than` (a device that gave up, or
-    /// was reset). Returns how many. Call it now and then (daily, with a week's age, say).
+    /// was reset), of every owner, and owners' directories left empty. Returns how many uploads.
+    /// Call it now and then (hourly, with a few days' age, say): an owner's expired uploads no
+    /// longer count against its quotas.
     pub async fn remove_stale_partials(&self, older_than: Duration) -> Result<usize, UploadError> {
-        let mut removed = 0;
+        let mut removed = self.remove_stale_of(&Owner::shared(), older_than).await?;
         let mut dir = tokio::fs::read_dir(&self.staging)
             .await
             .map_err(StoreError::Io)?;
+        while let Some(entry) = dir.next_entry().await.map_err(StoreError::Io)? {
+            let Some(owner) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.strip_prefix(OWNER_DIR_PREFIX))
+                .and_then(Owner::new)
+            else {
+                continue;
+            };
+            removed += self.remove_stale_of(&owner, older_than).await?;
+            // Under the owner's lock, so no chunk is being written into it meanwhile; fails
+            // (and is left) when it is not empty.
+            let quota = self.quotas.get(&owner);
+            let _held = quota.lock().await;
+            let _ = tokio::fs::remove_dir(entry.path()).await;
+        }
+        Ok(removed)
+    }
+
+    async fn remove_stale_of(
+        &self,
+        owner: &Owner,
+        older_than: Duration,
+    ) -> Result<usize, UploadError> {
+        let mut removed = 0;
+        let mut dir = match tokio::fs::read_dir(owner.dir(&self.staging)).await {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(StoreError::Io(e).into()),
+        };
         let now = SystemTime::now();
         while let Some(entry) = dir.next_entry().await.map_err(StoreError::Io)? {
             let Some(sha) = entry
@@ -364,7 +569,7 @@ impl UploadService {
             else {
                 continue;
             };
-            let lock = self.lock_for(&sha);
+            let lock = self.locks.get(&(owner.clone(), sha));
             let _held = lock.lock().await;
             let stale = tokio::fs::metadata(entry.path())
                 .await
@@ -379,19 +584,33 @@ impl UploadService {
         }
         Ok(removed)
     }
+}
 
-    fn lock_for(&self, sha: &Sha256Hex) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(lock) = locks.get(sha).and_then(Weak::upgrade) {
-            return lock;
+/// How many unfinished uploads (`*.part` files) a staging directory holds, and their bytes.
+async fn staged_usage(dir: &Path) -> Result<(usize, u64), StoreError> {
+    let mut entries = match tokio::fs::read_dir(dir).await {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((0, 0)),
+        Err(e) => return Err(e.into()),
+    };
+    let (mut count, mut bytes) = (0usize, 0u64);
+    while let Some(entry) = entries.next_entry().await? {
+        if !entry
+            .file_name()
+            .to_str()
+            .is_some_and(|n| n.ends_with(".part"))
+        {
+            continue;
         }
-        if locks.len() >= 64 {
-            locks.retain(|_, w| w.strong_count() > 0);
+        // Removed meanwhile (completed by another request): not counted.
+        if let Ok(m) = entry.metadata().await
+            && m.is_file()
+        {
+            count += 1;
+            bytes = bytes.saturating_add(m.len());
         }
-        let lock = Arc::new(tokio::sync::Mutex::new(()));
-        locks.insert(sha.clone(), Arc::downgrade(&lock));
-        lock
     }
+    Ok((count, bytes))
 }
 
 /// The staged length, 0 when there is no staging file.

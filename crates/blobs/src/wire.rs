@@ -49,7 +49,7 @@ pub struct PhotoErrorBody {
     /// `photo_offset_mismatch`: the byte the upload continues at.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<u64>,
-    /// `photo_too_large`, `photo_chunk_too_large`, `photo_too_many`: the limit.
+    /// `photo_too_large`, `photo_chunk_too_large`, `photo_too_many`, `photo_quota`: the limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<u64>,
 }
@@ -85,6 +85,11 @@ pub mod codes {
     pub const INVALID_MESSAGE: &str = "invalid_message";
     /// A body that is not `application/json` (as the sync server's code).
     pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// Too many unfinished uploads of this device, or too many bytes in them (429, `max` says
+    /// the limit): finish the uploads begun (the uploader does those first), or try later.
+    pub const QUOTA: &str = "photo_quota";
+    /// No signed-in device (401): the routes were reached without the server's authentication.
+    pub const AUTH_REQUIRED: &str = "auth_required";
     /// The blob store failed (500): the server's fault, try again later.
     pub const STORAGE_ERROR: &str = "storage_error";
 }

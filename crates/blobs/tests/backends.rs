@@ -4,9 +4,11 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bangfu_blobs::Sha256Hex;
+use bangfu_blobs::access::Unrestricted;
 use bangfu_blobs::client::{Uploaded, Uploader, UploaderOptions};
 use bangfu_blobs::error::UploadError;
 use bangfu_blobs::http::router;
@@ -225,7 +227,7 @@ async fn over_the_size_limit_is_refused(b: &Backend) {
 /// in all (request heads included).
 async fn a_cut_upload_resumes_where_it_stopped(b: &Backend) {
     let service = b.service(UploadConfig::default());
-    let addr = serve(router(service.clone())).await;
+    let addr = serve(router(service.clone(), Arc::new(Unrestricted))).await;
     let options = UploaderOptions {
         backoff: Duration::from_millis(10),
         ..UploaderOptions::default()

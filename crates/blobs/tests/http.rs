@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use bangfu_blobs::Sha256Hex;
+use bangfu_blobs::access::Unrestricted;
 use bangfu_blobs::client::{ClientError, Uploaded, Uploader, UploaderOptions};
 use bangfu_blobs::error::StoreError;
 use bangfu_blobs::http::router;
@@ -34,7 +35,7 @@ struct Server {
 async fn server() -> Server {
     let backend = Backend::disk();
     let service = backend.service(UploadConfig::default());
-    let addr = serve(router(service.clone())).await;
+    let addr = serve(router(service.clone(), Arc::new(Unrestricted))).await;
     Server {
         backend,
         service,
@@ -437,7 +438,7 @@ async fn the_routes_mount_behind_authentication() {
     let backend = Backend::disk();
     let service = backend.service(UploadConfig::default());
     let app = axum::Router::new()
-        .merge(router(service))
+        .merge(router(service, Arc::new(Unrestricted)))
         .layer(middleware::from_fn(require_token));
     let base = format!("http://{}", serve(app).await);
     let photo = Bytes::from(small_jpeg(4));
@@ -497,7 +498,10 @@ async fn a_store_failure_at_the_end_is_retried_without_resending_the_photo() {
     let dir = tempfile::tempdir().expect("tempdir");
     let service =
         Arc::new(UploadService::new(store, dir.path(), UploadConfig::default()).expect("service"));
-    let base = format!("http://{}", serve(router(service.clone())).await);
+    let base = format!(
+        "http://{}",
+        serve(router(service.clone(), Arc::new(Unrestricted))).await
+    );
     let photo = Bytes::from(noisy_png(200, 3));
     let sha = Sha256Hex::of(&photo);
     let options = UploaderOptions {

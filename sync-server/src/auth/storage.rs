@@ -5,6 +5,7 @@ use uuid::Uuid;
 
 use super::{Account, AuditEntry, AuthError, DeviceInfo, NewAccount, Principal, Scope};
 use crate::error::StorageError;
+use crate::photos::PhotoRefStorage;
 use crate::storage::SyncStorage;
 
 /// Why an administrative act on an account failed.
@@ -132,6 +133,6 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
 }
 
 /// Everything the HTTP layer needs of a storage.
-pub trait ServerStorage: SyncStorage + AccessStorage {}
+pub trait ServerStorage: SyncStorage + AccessStorage + PhotoRefStorage {}
 
-impl<T: SyncStorage + AccessStorage> ServerStorage for T {}
+impl<T: SyncStorage + AccessStorage + PhotoRefStorage> ServerStorage for T {}

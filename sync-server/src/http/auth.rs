@@ -293,11 +293,13 @@ pub(super) fn pull_scope(app: &AppState, p: &Principal, after: u64) -> Result<Sc
     Ok(scope)
 }
 
-/// Middleware: the request must carry a valid device token (the photo routes).
+/// Middleware: the request must carry a valid device token (the photo routes); the signed-in
+/// [`Principal`] goes into the request's extensions (the photo routes' access policy reads it).
 pub(super) async fn require_device(
-    Authed(_): Authed,
-    request: axum::extract::Request,
+    Authed(p): Authed,
+    mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    request.extensions_mut().insert(p);
     next.run(request).await
 }

@@ -87,7 +87,8 @@ pub(crate) struct AppState {
 }
 
 /// The server's routes over `storage` with the photo routes (`/v1/photos/*`, see
-/// `bangfu_blobs::http`) behind the same device-token check as everything else.
+/// `bangfu_blobs::http`) behind the same device-token check as everything else, each photo
+/// served only within the device's read scope ([`crate::photos::ScopedPhotoAccess`]).
 pub fn router_with_photos(
     storage: Arc<dyn ServerStorage>,
     config: ServerConfig,
@@ -99,7 +100,8 @@ pub fn router_with_photos(
         push_order: Arc::default(),
         config: Arc::new(config),
     };
-    let photo_routes = bangfu_blobs::http::router(photos).route_layer(
+    let access = Arc::new(crate::photos::ScopedPhotoAccess::new(state.storage.clone()));
+    let photo_routes = bangfu_blobs::http::router(photos, access).route_layer(
         axum::middleware::from_fn_with_state(state.clone(), auth::require_device),
     );
     layered(routes(state).merge(photo_routes))

@@ -11,6 +11,7 @@
 
 mod access;
 mod codec;
+mod photo_refs;
 mod places;
 mod precheck;
 mod push;

@@ -187,6 +187,39 @@ pub const MIGRATIONS: &[&str] = &[
                     || substr('89ab', 1 + (unicode(substr(h, 17, 1)) % 4), 1) || substr(h, 18))
     FROM (SELECT hex(randomblob(16)) AS h);
     ",
+    // 6 (issue 11, item 6): which records name which photo,
+    // and which device uploaded which, for the photo routes' access check
+    // (`sqlite::photo_refs`). Back-filled from the stored operations: a visit names photos in
+    // `photos` (an array of hashes) and `signature`.
+    "
+    -- Every (photo, record) pair such that an accepted operation of the record names the photo.
+    CREATE TABLE photo_refs (
+        sha       TEXT NOT NULL,   -- lowercase hex SHA-256
+        entity    TEXT NOT NULL,
+        entity_id BLOB NOT NULL,
+        PRIMARY KEY (sha, entity, entity_id)
+    ) WITHOUT ROWID;
+
+    -- The devices whose upload of a photo completed (every byte received and verified).
+    CREATE TABLE photo_uploads (
+        sha    TEXT    NOT NULL,
+        device BLOB    NOT NULL,
+        at_ms  INTEGER NOT NULL,
+        PRIMARY KEY (sha, device)
+    ) WITHOUT ROWID;
+
+    INSERT OR IGNORE INTO photo_refs (sha, entity, entity_id)
+        SELECT p.value, o.entity, o.entity_id
+        FROM ops o, json_each(o.body, '$.fields.photos') p
+        WHERE o.entity = 'visit'
+          AND json_type(o.body, '$.fields.photos') = 'array'
+          AND p.type = 'text';
+    INSERT OR IGNORE INTO photo_refs (sha, entity, entity_id)
+        SELECT json_extract(o.body, '$.fields.signature'), o.entity, o.entity_id
+        FROM ops o
+        WHERE o.entity = 'visit'
+          AND json_type(o.body, '$.fields.signature') = 'text';
+    ",
 ];
 
 /// The schema version this build writes.

@@ -72,6 +72,7 @@ fn every_failure_says_what_to_do() {
         "forbidden",
         "not_found",
         "server_busy",
+        "photo_quota",
         "too_large",
         "bad_response",
         "version_mismatch",
