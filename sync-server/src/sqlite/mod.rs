@@ -57,6 +57,8 @@ pub struct SqliteStorage {
     checkpointer: Option<bangfu_store::checkpoint::Checkpointer>,
     /// Committed editable records, shared by the batches' lookups.
     records: refs::SharedRecords,
+    /// Sign-ins for names that do not exist, audited at most once a minute (`access`).
+    unknown_signins: Mutex<access::UnknownSignins>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, StorageError> {
@@ -150,6 +152,7 @@ impl SqliteStorage {
                 .min(MAX_CHECK_WORKERS),
             checkpointer,
             records: refs::SharedRecords::default(),
+            unknown_signins: Mutex::default(),
         })
     }
 
