@@ -87,10 +87,7 @@ pub async fn serve(
             },
             None => None,
         };
-        tracing::trace!(
-            open = max - open.available_permits(),
-            "connection accepted"
-        );
+        tracing::trace!(open = max - open.available_permits(), "connection accepted");
         let _ = stream.set_nodelay(true);
         let service = app
             .clone()
