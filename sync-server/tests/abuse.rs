@@ -326,6 +326,51 @@ async fn unknown_usernames_are_throttled_by_address_without_an_audit_row_each() 
     assert!(ok.is_ok(), "{ok:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_beyond_the_password_check_gate_are_refused_at_once() {
+    // One password check at a time and none waiting: sign-ins sent together mostly find the one
+    // slot taken (a check takes tens of milliseconds) and are answered 503 at once.
+    let srv = start(ServerConfig {
+        signin_concurrency: 1,
+        signin_queue: 0,
+        signin_free_failures_per_address: 1_000,
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let client = srv.client.clone();
+        let url = format!("{}/v1/auth/signin", srv.base);
+        let body = json!({"username": format!("gate{i}"), "password": "guess-1",
+                          "device_id": Uuid::now_v7()});
+        tasks.push(tokio::spawn(async move {
+            let resp = client
+                .post(url)
+                .header("content-type", "application/json")
+                .body(serde_json::to_vec(&body).expect("json"))
+                .send()
+                .await
+                .expect("sign-in");
+            answer(resp).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.expect("task"));
+    }
+    let busy: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| code(a) == (503, "signin_busy"))
+        .collect();
+    let checked = answers
+        .iter()
+        .filter(|a| code(a) == (401, "auth_bad_credentials"))
+        .count();
+    assert_eq!(busy.len() + checked, 20, "{answers:?}");
+    assert!(checked >= 1 && !busy.is_empty(), "{answers:?}");
+    assert!(busy.iter().all(|a| a.2.is_some()), "Retry-After");
+}
+
 // ---- item 9 -------------------------------------------------------------------------------
 
 /// Starts a push whose body is announced as `len` bytes and only partly sent; the connection.
