@@ -36,6 +36,8 @@ enum Command {
         listen: SocketAddr,
         #[command(flatten)]
         photos: PhotoArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Accounts: create, disable, enable, list.
     User {
@@ -118,6 +120,45 @@ enum Command {
     },
 }
 
+/// Connection limits and read timeouts of `serve` (defaults: `ServerConfig::default()`).
+#[derive(Debug, Args)]
+struct LimitArgs {
+    /// Open connections at most; more wait to be accepted.
+    #[arg(long)]
+    max_connections: Option<usize>,
+    /// Open connections from one client address at most; more are closed.
+    #[arg(long)]
+    max_connections_per_address: Option<usize>,
+    /// Seconds for a request's head to arrive (and for an idle connection's next request).
+    #[arg(long)]
+    header_timeout_secs: Option<u64>,
+    /// Seconds for a request's whole body to arrive (408 after).
+    #[arg(long)]
+    body_timeout_secs: Option<u64>,
+    /// Behind a reverse proxy that sets X-Forwarded-For: throttle sign-ins by the address it
+    /// names (and do not cap connections per address: they all come from the proxy).
+    #[arg(long)]
+    trust_forwarded_for: bool,
+}
+
+impl LimitArgs {
+    fn apply(&self, config: &mut ServerConfig) {
+        if let Some(n) = self.max_connections {
+            config.max_connections = n.max(1);
+        }
+        if let Some(n) = self.max_connections_per_address {
+            config.max_connections_per_address = n.max(1);
+        }
+        if let Some(s) = self.header_timeout_secs {
+            config.header_read_timeout = std::time::Duration::from_secs(s.max(1));
+        }
+        if let Some(s) = self.body_timeout_secs {
+            config.body_read_timeout = std::time::Duration::from_secs(s.max(1));
+        }
+        config.trust_forwarded_for = self.trust_forwarded_for;
+    }
+}
+
 /// Where the photos are kept (`serve` and `demo`).
 #[derive(Debug, Args)]
 struct PhotoArgs {
@@ -141,7 +182,12 @@ fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve { db, listen, photos } => serve(db, listen, &photos),
+        Command::Serve {
+            db,
+            listen,
+            photos,
+            limits,
+        } => serve(db, listen, &photos, &limits),
         Command::User { db, command } => admin_cli::user(&need_db(db)?, command),
         Command::Device { db, command } => admin_cli::device(&need_db(db)?, command),
         Command::Audit { db, limit } => admin_cli::audit(&db, limit),
@@ -233,17 +279,23 @@ fn photo_service(db: &std::path::Path, args: &PhotoArgs) -> anyhow::Result<Arc<U
     ))
 }
 
-fn serve(db: PathBuf, listen: SocketAddr, photos: &PhotoArgs) -> anyhow::Result<()> {
+fn serve(
+    db: PathBuf,
+    listen: SocketAddr,
+    photos: &PhotoArgs,
+    limits: &LimitArgs,
+) -> anyhow::Result<()> {
     // One server per database, and no restore under a running server.
     let _lock = bangfu_server::backup::ServeLock::acquire(&db)?;
     let storage = SqliteStorage::open(&db)
         .with_context(|| format!("cannot open the database {}", db.display()))?;
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         max_pull_limit: storage.max_pull_limit(),
         ..ServerConfig::default()
     };
+    limits.apply(&mut config);
     let photos = photo_service(&db, photos)?;
-    let app = router_with_photos(Arc::new(storage), config, photos.clone());
+    let app = router_with_photos(Arc::new(storage), config.clone(), photos.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -272,8 +324,8 @@ fn serve(db: PathBuf, listen: SocketAddr, photos: &PhotoArgs) -> anyhow::Result<
                 }
             }
         });
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
+        // Connection caps and read timeouts (axum::serve has none).
+        bangfu_server::http::serve(listener, app, &config, shutdown())
             .await
             .context("the server stopped with an error")?;
         tracing::info!("bangfu-server stopped");

@@ -216,6 +216,11 @@ impl AppError {
             AppError::ServerRefused { code, .. } if code == "auth_device_revoked" => {
                 "这台手机已被管理员停用。请联系管理员后重新登录。".into()
             }
+            AppError::ServerRefused { code, .. } if code == "auth_device_taken" => {
+                "这台手机的设备编号已被另一个账号登记，不能用您的账号登录。请先用原账号把记录\
+                 同步完，再重置或重新安装 App（会生成新的设备编号）后登录；或联系县级办公室。"
+                    .into()
+            }
             AppError::ServerRefused { status, code } => match *status {
                 401 => "登录已失效，请重新用账号和密码登录。".into(),
                 403 => "您的账号或这台手机没有使用权限。请联系乡镇或县里的管理员开通。".into(),

@@ -274,10 +274,11 @@ impl App {
             .chars()
             .take(64)
             .collect::<String>();
+        let device_id = self.device_id_for(&server_url, req.username.trim())?;
         let body = serde_json::json!({
             "username": req.username.trim(),
             "password": req.password,
-            "device_id": self.store.device_id(),
+            "device_id": device_id,
             "device_name": device_name,
         });
         let granted = signin(&server_url, &body).await?;
@@ -289,6 +290,27 @@ impl App {
             pin: req.pin,
         })?;
         self.session()
+    }
+
+    /// The device id to sign in with. On the server a device id belongs to the account that
+    /// enrolled it (another account is refused `auth_device_taken`): when another account (or
+    /// another server) enrols on this phone, a fresh id — which `install_enrolment` gives the
+    /// store — as long as this phone has made no record under its id (then the id must stay,
+    /// and the server's refusal says to reset the app).
+    fn device_id_for(&self, server_url: &str, username: &str) -> Result<Uuid> {
+        let current = self.store.device_id();
+        let Some(enrolled) = local::account(&self.local)? else {
+            return Ok(current);
+        };
+        if enrolled.username == username && enrolled.server_url == server_url {
+            return Ok(current);
+        }
+        let made: bool = self.store.connection().query_row(
+            "SELECT EXISTS (SELECT 1 FROM ops WHERE local = 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(if made { current } else { Uuid::now_v7() })
     }
 
     /// Keeps an enrolment: the device id (when the server assigned another and this device has

@@ -6,7 +6,15 @@
 //!   nothing but a delay on every request, while a leaked database still yields no usable token.
 //! - Repeated bad sign-ins of an account are slowed down: after [`FREE_FAILURES`] failures each
 //!   further attempt must wait `2^(n - FREE_FAILURES)` seconds (at most [`MAX_WAIT_S`]) after the
-//!   last failure; during the wait even the right password is refused (429).
+//!   last failure; during the wait even the right password is refused (429). Each attempt is
+//!   counted as a failure *before* its password is checked (under the writer's lock), so parallel
+//!   guesses cannot all pass the wait; a right password resets the count. A count left alone for
+//!   [`FORGET_AFTER_MS`] starts over. The HTTP layer keeps the same count in memory for every
+//!   username, known or not, and per client address (`http::throttle`), so unknown names answer
+//!   exactly like known ones.
+//! - A device id belongs to the account that first signed in with it: another account signing
+//!   in with it is refused ([`AuthError::DeviceTaken`]), and a revoked device cannot be signed in
+//!   again ([`AuthError::Revoked`]); its own account signing in again gets a fresh token.
 //! - Nothing here logs: callers log account ids and codes, never usernames, passwords or tokens.
 
 mod storage;
@@ -30,6 +38,8 @@ pub use storage::{AccessStorage, AccountError, ServerStorage};
 pub const FREE_FAILURES: u32 = 5;
 /// The longest wait after failed sign-ins (15 min).
 pub const MAX_WAIT_S: u64 = 900;
+/// Failures of a name or an address last seen this long ago are forgotten (1 h).
+pub const FORGET_AFTER_MS: u64 = 3600 * 1000;
 /// How long a device token lives by default (one year: phones stay offline for weeks).
 pub const DEFAULT_TOKEN_TTL_MS: u64 = 365 * 24 * 3600 * 1000;
 
@@ -233,6 +243,8 @@ pub enum AuthError {
     Expired,
     #[error("the device was revoked")]
     Revoked,
+    #[error("the device id is enrolled by another account")]
+    DeviceTaken,
 }
 
 impl AuthError {
@@ -244,6 +256,7 @@ impl AuthError {
             AuthError::BadToken => "auth_bad_token",
             AuthError::Expired => "auth_token_expired",
             AuthError::Revoked => "auth_device_revoked",
+            AuthError::DeviceTaken => "auth_device_taken",
         }
     }
 
@@ -255,7 +268,13 @@ impl AuthError {
             AuthError::Disabled => "该账号已停用，请联系县级管理员".into(),
             AuthError::BadToken => "本机未登录或登录已失效，请联网后重新登录".into(),
             AuthError::Expired => "本机登录已过期，请联网后重新登录".into(),
-            AuthError::Revoked => "本机已被管理员停用，请联系管理员后重新登录".into(),
+            AuthError::Revoked => "本机已被管理员停用，不能再用这台设备登录或同步。\
+                 请联系县级办公室；未同步的记录还在手机上，请勿自行卸载或重置 App"
+                .into(),
+            AuthError::DeviceTaken => "这台手机的设备编号已被另一个账号登记，不能用您的账号登录。\
+                 请先用原账号把记录同步完，再重置或重新安装 App（会生成新的设备编号）后登录；\
+                 或联系县级办公室"
+                .into(),
         }
     }
 }
@@ -276,6 +295,19 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
             .is_ok(),
         Err(_) => false,
     }
+}
+
+/// Checks `password` against a hash of a random password, made once with this server's own
+/// parameters: a sign-in for a name that does not exist costs the same as a wrong password, so
+/// that timing does not tell which names exist. Always false.
+pub fn verify_against_dummy(password: &str) -> bool {
+    static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut secret = [0u8; 16];
+        rand::rng().fill_bytes(&mut secret);
+        hash_password(&hex(&secret)).unwrap_or_default()
+    });
+    let _ = verify_password(password, &DUMMY);
+    false
 }
 
 /// A fresh token for `device` (shown to the device once, never stored).
@@ -306,11 +338,17 @@ pub fn token_device(token: &str) -> Option<Uuid> {
 
 /// Seconds a sign-in must still wait after `failures` failures, the last at `last_ms`.
 pub fn wait_after_failures(failures: u32, last_ms: u64, now_ms: u64) -> u64 {
-    if failures < FREE_FAILURES {
+    wait_after(failures, FREE_FAILURES, last_ms, now_ms)
+}
+
+/// Seconds to wait after `failures` failures of which `free` cost nothing, the last at `last_ms`:
+/// `2^(failures - free)` s after the last one, at most [`MAX_WAIT_S`].
+pub fn wait_after(failures: u32, free: u32, last_ms: u64, now_ms: u64) -> u64 {
+    if failures < free {
         return 0;
     }
     let wait_s = 1u64
-        .checked_shl(failures - FREE_FAILURES)
+        .checked_shl(failures - free)
         .unwrap_or(MAX_WAIT_S)
         .min(MAX_WAIT_S);
     let until = last_ms.saturating_add(wait_s * 1000);

@@ -46,7 +46,9 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
     fn accounts(&self) -> Result<Vec<Account>, StorageError>;
 
     /// Checks a password and, if right, gives `device` a fresh token (replacing any earlier one of
-    /// that device). Failed attempts are counted and slowed down. Audited either way.
+    /// that device) — unless the device id is another account's ([`AuthError::DeviceTaken`]) or
+    /// revoked ([`AuthError::Revoked`]). Attempts are counted (before the check) and slowed
+    /// down. Audited either way (names that do not exist: at most a row a minute).
     #[allow(clippy::too_many_arguments)]
     fn sign_in(
         &self,

@@ -15,6 +15,7 @@ use super::AppState;
 use super::body;
 use super::error::ApiError;
 use super::handlers::blocking;
+use super::throttle::Outcome;
 use crate::auth::{Account, AuthError, Principal, Role, Scope};
 
 /// Largest sign-in or administration body.
@@ -31,7 +32,9 @@ impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> ApiError {
         let status = match e {
             AuthError::SlowDown(_) => StatusCode::TOO_MANY_REQUESTS,
-            AuthError::Disabled | AuthError::Revoked => StatusCode::FORBIDDEN,
+            AuthError::Disabled | AuthError::Revoked | AuthError::DeviceTaken => {
+                StatusCode::FORBIDDEN
+            }
             _ => StatusCode::UNAUTHORIZED,
         };
         ApiError::new(status, e.code(), e.message_zh())
@@ -140,12 +143,25 @@ pub struct SignInResponse {
     pub account: Account,
 }
 
+/// 429 `auth_slow_down` with `Retry-After`.
+fn slow_down(wait_s: u64) -> Response {
+    let mut resp = ApiError::from(AuthError::SlowDown(wait_s)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&wait_s.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
+}
+
+/// Seconds a sign-in refused as busy is told to wait.
+const BUSY_RETRY_S: u64 = 5;
+
 pub(super) async fn sign_in(
     State(app): State<AppState>,
-    headers: HeaderMap,
-    request: Body,
+    request: axum::extract::Request,
 ) -> Result<Response, ApiError> {
-    let req: SignInRequest = small_json(&headers, request).await?;
+    let (parts, request) = request.into_parts();
+    let client = super::serve::client_ip(&parts, app.config.trust_forwarded_for);
+    let req: SignInRequest = small_json(&parts.headers, request).await?;
     if req.username.len() > 64 || req.password.len() > 256 || req.device_name.chars().count() > 64 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -160,10 +176,33 @@ pub(super) async fn sign_in(
             "device_id: give the device's own random UUID",
         ));
     }
+    // Throttled by name (existing or not, alike) and by address before any password is
+    // checked; the attempt counts as failed until it proves otherwise (`throttle`).
+    let reservation = match app
+        .signin_throttle
+        .reserve(&req.username, client, crate::now_ms())
+    {
+        Ok(r) => r,
+        Err(wait) => return Ok(slow_down(wait)),
+    };
+    let Some(slot) = app.signin_gate.enter().await else {
+        // `reservation` is dropped: this attempt is not counted.
+        let mut resp = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "signin_busy",
+            "服务器正忙，请稍后再登录",
+        )
+        .into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(BUSY_RETRY_S));
+        return Ok(resp);
+    };
     let storage = app.storage.clone();
     let ttl = app.config.token_ttl_ms;
     let device_id = req.device_id;
     let outcome = blocking(move || {
+        // One password check at a time per slot (argon2 takes ~19 MiB).
+        let _slot = slot;
         let name = if req.device_name.trim().is_empty() {
             "device".to_owned()
         } else {
@@ -179,6 +218,12 @@ pub(super) async fn sign_in(
         )?)
     })
     .await?;
+    match &outcome {
+        Ok(_) | Err(AuthError::Disabled | AuthError::Revoked | AuthError::DeviceTaken) => {
+            reservation.finish(Outcome::RightPassword, crate::now_ms());
+        }
+        Err(_) => reservation.finish(Outcome::Failed, crate::now_ms()),
+    }
     match outcome {
         Ok((account, token)) => {
             tracing::info!(account = account.id, "sign-in");
@@ -189,13 +234,7 @@ pub(super) async fn sign_in(
             })
             .into_response())
         }
-        Err(AuthError::SlowDown(wait)) => {
-            let mut resp = ApiError::from(AuthError::SlowDown(wait)).into_response();
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            Ok(resp)
-        }
+        Err(AuthError::SlowDown(wait)) => Ok(slow_down(wait)),
         Err(e) => Err(e.into()),
     }
 }

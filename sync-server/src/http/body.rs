@@ -16,6 +16,10 @@ use serde_json::error::Category;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
 use super::error::ApiError;
 
 /// A request body's `Content-Encoding`.
@@ -85,19 +89,47 @@ fn too_large(max: u64) -> ApiError {
     )
 }
 
+/// 408 `body_timeout`: the body did not arrive within the server's body deadline.
+pub fn timed_out() -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+        "the request body did not arrive in time: check the connection and send it again \
+         (a slow link: send fewer operations per request)",
+    )
+}
+
+fn unreadable(e: &axum::Error) -> ApiError {
+    if super::serve::is_deadline(e) {
+        timed_out()
+    } else {
+        ApiError::bad_request(
+            "body_unreadable",
+            "the request body could not be read to its end: send it again",
+        )
+    }
+}
+
 /// Reads the raw body, at most `max` bytes.
-pub async fn read(mut body: Body, max: u64) -> Result<Bytes, ApiError> {
+pub async fn read(body: Body, max: u64) -> Result<Bytes, ApiError> {
+    read_counted(body, max, None).await.map(|(b, _)| b)
+}
+
+/// Reads the raw body, at most `max` bytes, each byte counted against `budget` (when given) as
+/// it arrives: the permits are held by the caller until it is done with the bytes. A read waiting
+/// for the budget waits for other bodies to be done with theirs.
+pub async fn read_counted(
+    mut body: Body,
+    max: u64,
+    budget: Option<&Arc<Semaphore>>,
+) -> Result<(Bytes, Option<OwnedSemaphorePermit>), ApiError> {
     let limit = usize::try_from(max).unwrap_or(usize::MAX);
     // Sized once from Content-Length (bounded by the limit), not grown step by step.
     let hint = usize::try_from(axum::body::HttpBody::size_hint(&body).lower()).unwrap_or(0);
-    let mut out = Vec::with_capacity(hint.min(limit));
+    let mut held: Option<OwnedSemaphorePermit> = None;
+    let mut out = Vec::new();
     while let Some(frame) = body.frame().await {
-        let Ok(frame) = frame else {
-            return Err(ApiError::bad_request(
-                "body_unreadable",
-                "the request body could not be read to its end: send it again",
-            ));
-        };
+        let frame = frame.map_err(|e| unreadable(&e))?;
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
@@ -105,9 +137,23 @@ pub async fn read(mut body: Body, max: u64) -> Result<Bytes, ApiError> {
             drain(body, max).await;
             return Err(too_large(max));
         }
+        if let Some(budget) = budget {
+            let n = u32::try_from(data.len()).unwrap_or(u32::MAX);
+            let permit =
+                budget.clone().acquire_many_owned(n).await.map_err(|_| {
+                    ApiError::internal("the server is shutting down; try again later")
+                })?;
+            match &mut held {
+                Some(h) => h.merge(permit),
+                None => held = Some(permit),
+            }
+        }
+        if out.capacity() == 0 {
+            out.reserve_exact(hint.min(limit).max(data.len()));
+        }
         out.extend_from_slice(&data);
     }
-    Ok(Bytes::from(out))
+    Ok((Bytes::from(out), held))
 }
 
 /// Reads and discards what is left of a refused body (at most `max` more bytes, for at most

@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION, PushResponse};
+use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION};
 use serde::Deserialize;
 
 use super::AppState;
@@ -32,25 +32,51 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// Times a push that arrived before the one it follows lets others of its device go first.
 const MAX_YIELDS: usize = 3;
 
+/// Seconds a push refused as `push_busy` is told to wait.
+const PUSH_BUSY_RETRY_S: u64 = 2;
+
 pub(super) async fn push(
     State(app): State<AppState>,
     Authed(principal): Authed,
     headers: HeaderMap,
     request: Body,
-) -> Result<Json<PushResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     body::require_json(&headers)?;
     let encoding = body::encoding(&headers)?;
-    // The device's place in its write queue is taken now, on arrival (the first poll, by
-    // `join!`); the body is read and parsed meanwhile, while an earlier push is written.
-    let turn = app.push_order.turn(principal.device_id);
+    // The device's place in its write queue is taken now, on arrival; a device already holding
+    // its few pushes is refused before its body is read.
+    let Some(place) = app
+        .push_order
+        .join(principal.device_id, app.config.max_pushes_per_device)
+    else {
+        let mut resp = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "push_busy",
+            format!(
+                "this device already has {} pushes in progress: wait for their answers, then \
+                 send again (Retry-After)",
+                app.config.max_pushes_per_device
+            ),
+        )
+        .into_response();
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(PUSH_BUSY_RETRY_S));
+        return Ok(resp);
+    };
+    // The body is read and parsed meanwhile, while an earlier push of the device is written.
+    // It is read before a push permit is taken (a slowly sent body holds none), within the body
+    // deadline, its bytes counted against what all pushes may hold at once.
     let parse =
         async {
+            let max = app.config.max_body_bytes;
+            let read = body::read_counted(request, max, Some(&app.push_bytes));
+            let (raw, raw_held) = tokio::time::timeout(app.config.body_read_timeout, read)
+                .await
+                .map_err(|_| body::timed_out())??;
             let permit =
                 app.pushes.clone().acquire_owned().await.map_err(|_| {
                     ApiError::internal("the server is shutting down; try again later")
                 })?;
-            let max = app.config.max_body_bytes;
-            let raw = body::read(request, max).await?;
             let config = app.config.clone();
             let app2 = app.clone();
             let principal = principal.clone();
@@ -60,6 +86,7 @@ pub(super) async fn push(
                 let bytes = body::decode(raw, encoding, max)?;
                 let req = body::parse_push(&bytes, config.max_ops_per_push as usize)?;
                 drop(bytes);
+                drop(raw_held);
                 if req.device_id != principal.device_id {
                     return Err(ApiError::new(
                         StatusCode::FORBIDDEN,
@@ -72,8 +99,8 @@ pub(super) async fn push(
             })
             .await
         };
-    let (mut turn, parsed) = tokio::join!(turn, parse);
-    let (req, pusher) = parsed?;
+    // The turn is polled first (its place taken); a refused body answers at once.
+    let (mut turn, (req, pusher)) = tokio::try_join!(async { Ok(place.turn().await) }, parse)?;
     let storage = app.storage.clone();
     if let Some(first) = req.ops.first().map(|o| o.origin_seq) {
         for _ in 0..MAX_YIELDS {
@@ -105,7 +132,7 @@ pub(super) async fn push(
         Ok(resp)
     })
     .await?;
-    Ok(Json(resp))
+    Ok(Json(resp).into_response())
 }
 
 /// `GET /v1/pull` parameters.

@@ -52,6 +52,7 @@ pub fn document() -> Value {
     let bad = err("malformed request (malformed_json, bad_query, bad_path, bad_encoding)");
     let unprocessable =
         err("well-formed JSON of the wrong shape (invalid_message, invalid_account)");
+    let slow = err("body_timeout: the body did not arrive within the server's body deadline");
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -91,12 +92,16 @@ pub fn document() -> Value {
             "/openapi.json": {"get": {"summary": "this document", "responses": {"200": ok("the document", open())}}},
             "/v1/version": {"get": {"summary": "protocol version and limits", "responses": {"200": ok("capabilities", r("Capabilities"))}}},
             "/v1/auth/signin": {"post": {"summary": "sign a device in (gives a device token)", "requestBody": body(r("SignInRequest")), "responses": {
-                "200": ok("signed in", r("SignInResponse")), "400": bad.clone(), "401": err("auth_bad_credentials"), "403": err("auth_disabled"),
-                "415": err("not JSON"), "422": unprocessable.clone(), "429": err("auth_slow_down (Retry-After header)")}}},
+                "200": ok("signed in", r("SignInResponse")), "400": bad.clone(), "401": err("auth_bad_credentials (unknown names alike)"),
+                "403": err("auth_disabled; auth_device_taken (the device id is another account's: reset the app for a new one); auth_device_revoked (a revoked device is never signed in again)"),
+                "408": slow.clone(), "415": err("not JSON"), "422": unprocessable.clone(),
+                "429": err("auth_slow_down: too many failures of this username (known or not) or from this address (Retry-After header)"),
+                "503": err("signin_busy: too many sign-ins waiting for a password check (Retry-After header)")}}},
             "/v1/me": {"get": secured(json!({"summary": "the device's account and scope today", "responses": {"200": ok("account and scope", r("Me"))}}))},
             "/v1/device/report": {"post": secured(json!({"summary": "what the device still has to send", "requestBody": body(r("DeviceReport")), "responses": {"200": ok("noted", open()), "400": bad.clone(), "415": err("not JSON"), "422": unprocessable.clone()}}))},
             "/v1/push": {"post": secured(json!({"summary": "push a batch of operations", "requestBody": body(r("PushRequest")), "responses": {
-                "200": ok("each operation answered", r("PushResponse")), "400": bad.clone(), "413": err("body_too_large, too_many_ops"), "415": err("not JSON"), "422": unprocessable.clone()}}))},
+                "200": ok("each operation answered", r("PushResponse")), "400": bad.clone(), "408": slow.clone(), "413": err("body_too_large, too_many_ops"), "415": err("not JSON"), "422": unprocessable.clone(),
+                "429": err("push_busy: the device already has 2 pushes in progress (Retry-After header)")}}))},
             "/v1/pull": {"get": secured(json!({"summary": "the feed of the device's scope", "parameters": [
                 query("after", "integer", "cursor"), query("limit", "integer", "page size"), query("scope", "string", "narrower prefix (county-wide accounts)"),
                 query("exclude_origin", "string", "device whose operations to leave out"), query("exclude_through", "integer", "up to this origin_seq")],

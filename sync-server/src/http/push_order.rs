@@ -7,6 +7,11 @@
 //! devices do not wait for each other here (the database takes one write at a time anyway). A
 //! queue lives while its device has a push in it.
 //!
+//! A device holds at most a few pushes at once ([`PushOrder::join`] with the limit): each holds
+//! its body (read, parsed, waiting its turn), so without a limit a device could queue any number
+//! of large bodies in memory. The client keeps two in flight; a third is refused before its body
+//! is read (429 `push_busy`, retried by the client).
+//!
 //! Two pushes sent one right after the other may still arrive in the other order (on two
 //! connections). A push whose turn comes while the operations before it are missing and another
 //! push of its device waits lets that one go first (a few times at most). Correctness never
@@ -78,26 +83,54 @@ impl Turn {
     }
 }
 
+/// A push counted in its device's queue, not yet waiting for its turn.
+#[derive(Debug)]
+pub(crate) struct Place(Registered);
+
+impl Place {
+    /// Waits for the device's turn. Poll it once as soon as the push arrives (`tokio::join!`
+    /// does): its place in the turn's queue is taken at the first poll.
+    pub(crate) async fn turn(self) -> Turn {
+        let guard = self.0.queue.turn.clone().lock_owned().await;
+        Turn {
+            _guard: guard,
+            queue: self.0,
+        }
+    }
+}
+
 impl PushOrder {
-    /// Waits for `device`'s turn. Call it (and poll it once: `tokio::join!` does) as soon as
-    /// the push arrives: its place in the queue is taken at the first poll.
-    pub(crate) async fn turn(&self, device: Uuid) -> Turn {
+    /// Counts a push of `device` in, unless the device already has `max` pushes in: `None`.
+    pub(crate) fn join(&self, device: Uuid, max: usize) -> Option<Place> {
         let queue = {
             let mut devices = lock(&self.devices);
             let queue = devices.entry(device).or_default().clone();
+            if queue.pushes.load(Ordering::Acquire) >= max {
+                // An entry just made for this call has no push: it must not stay.
+                if queue.pushes.load(Ordering::Acquire) == 0 {
+                    devices.remove(&device);
+                }
+                return None;
+            }
             queue.pushes.fetch_add(1, Ordering::AcqRel);
             queue
         };
-        let registered = Registered {
-            queue: queue.clone(),
+        Some(Place(Registered {
+            queue,
             device,
             devices: self.devices.clone(),
+        }))
+    }
+
+    /// Waits for `device`'s turn, with no limit on its pushes. Call it (and poll it once:
+    /// `tokio::join!` does) as soon as the push arrives: its place in the queue is taken at the
+    /// first poll.
+    pub(crate) async fn turn(&self, device: Uuid) -> Turn {
+        let place = match self.join(device, usize::MAX) {
+            Some(p) => p,
+            None => unreachable!("no device has usize::MAX pushes"),
         };
-        let guard = queue.turn.clone().lock_owned().await;
-        Turn {
-            _guard: guard,
-            queue: registered,
-        }
+        place.turn().await
     }
 }
 
@@ -147,5 +180,27 @@ mod tests {
         // Queues go with their last push (also one that gave up waiting).
         drop((third, second, other));
         assert!(lock(&order.devices).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_device_holds_at_most_max_pushes() {
+        let order = PushOrder::default();
+        let a = Uuid::from_u128(1);
+        let first = order.join(a, 2).expect("first");
+        let second = order.join(a, 2).expect("second");
+        assert!(order.join(a, 2).is_none(), "a third is refused");
+        assert!(order.join(a, 0).is_none());
+        assert!(order.join(Uuid::from_u128(2), 2).is_some());
+        drop(first);
+        let third = order.join(a, 2).expect("room again");
+        let turn = second.turn().await;
+        assert!(turn.others_waiting());
+        drop((turn, third));
+        assert!(lock(&order.devices).is_empty());
+        assert!(order.join(Uuid::from_u128(3), 0).is_none());
+        assert!(
+            lock(&order.devices).is_empty(),
+            "a refused device leaves no queue"
+        );
     }
 }

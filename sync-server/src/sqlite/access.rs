@@ -241,9 +241,14 @@ impl AccessStorage for SqliteStorage {
         now_ms: u64,
         ttl_ms: u64,
     ) -> Result<Result<(Account, String), AuthError>, StorageError> {
-        // The slow hash check runs without holding the writer.
-        let found = self.read(|c| {
-            let row = c
+        // The attempt is reserved under the writer: the wait is read and this attempt counted as
+        // a failure in one transaction, before the slow hash check (which runs without the
+        // writer). Parallel guesses each see those before them; a right password resets the
+        // count; a crash mid-check gives no free guess.
+        let found = {
+            let mut conn = lock(&self.writer)?;
+            let tx = conn.transaction()?;
+            let row = tx
                 .prepare_cached(
                     "SELECT id, password_hash, failed_signins, last_failed_ms FROM accounts
                      WHERE username = ?1",
@@ -257,44 +262,47 @@ impl AccessStorage for SqliteStorage {
                     ))
                 })
                 .optional()?;
-            Ok(row)
-        })?;
-        let Some((id, phc, failures, last_failed)) = found else {
-            // Same work as for a real account, so that timing does not tell which names exist.
-            let _ = auth::verify_password(password, DUMMY_PHC);
-            let conn = lock(&self.writer)?;
-            audit_in(
-                &conn,
-                "-",
-                Some(device),
-                "signin_failed",
-                "unknown account",
-                now_ms,
-            )?;
+            match row {
+                None => None,
+                Some((id, phc, failures, last_failed)) => {
+                    let last = u64_from_sql(last_failed);
+                    let failures = if now_ms.saturating_sub(last) >= auth::FORGET_AFTER_MS {
+                        0
+                    } else {
+                        failures
+                    };
+                    let wait = auth::wait_after_failures(failures, last, now_ms);
+                    if wait > 0 {
+                        audit_in(
+                            &tx,
+                            username,
+                            Some(device),
+                            "signin_throttled",
+                            &format!("account {id}"),
+                            now_ms,
+                        )?;
+                        tx.commit()?;
+                        return Ok(Err(AuthError::SlowDown(wait)));
+                    }
+                    tx.execute(
+                        "UPDATE accounts SET failed_signins = ?2, last_failed_ms = ?3 WHERE id = ?1",
+                        params![id, failures.saturating_add(1), u64_to_sql(now_ms)],
+                    )?;
+                    tx.commit()?;
+                    Some((id, phc))
+                }
+            }
+        };
+        let Some((id, phc)) = found else {
+            auth::verify_against_dummy(password);
+            self.audit_unknown_signin(device, now_ms)?;
             return Ok(Err(AuthError::BadCredentials));
         };
-        let wait = auth::wait_after_failures(failures, u64_from_sql(last_failed), now_ms);
-        if wait > 0 {
-            let conn = lock(&self.writer)?;
-            audit_in(
-                &conn,
-                username,
-                Some(device),
-                "signin_throttled",
-                &format!("account {id}"),
-                now_ms,
-            )?;
-            return Ok(Err(AuthError::SlowDown(wait)));
-        }
         let ok = auth::verify_password(password, &phc);
         let mut conn = lock(&self.writer)?;
         let tx = conn.transaction()?;
         if !ok {
-            tx.execute(
-                "UPDATE accounts SET failed_signins = failed_signins + 1, last_failed_ms = ?2
-                 WHERE id = ?1",
-                params![id, u64_to_sql(now_ms)],
-            )?;
+            // Counted already, when it was reserved.
             audit_in(
                 &tx,
                 username,
@@ -306,31 +314,50 @@ impl AccessStorage for SqliteStorage {
             tx.commit()?;
             return Ok(Err(AuthError::BadCredentials));
         }
+        tx.execute("UPDATE accounts SET failed_signins = 0 WHERE id = ?1", [id])?;
         let account = account_by_name(&tx, username)?
             .ok_or_else(|| StorageError::Internal("account vanished during sign-in".into()))?;
-        if account.disabled {
+        let refused = if account.disabled {
+            Some(("signin_disabled", AuthError::Disabled))
+        } else {
+            // A device id belongs to the account that enrolled it, and a revoked one stays so.
+            let enrolled: Option<(i64, Option<i64>)> = tx
+                .prepare_cached(
+                    "SELECT account_id, revoked_at_ms FROM device_tokens WHERE device_id = ?1",
+                )?
+                .query_row([codec::id(&device)], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            match enrolled {
+                Some((_, Some(_))) => Some(("signin_device_revoked", AuthError::Revoked)),
+                Some((owner, None)) if owner != id => {
+                    Some(("signin_device_taken", AuthError::DeviceTaken))
+                }
+                _ => None,
+            }
+        };
+        if let Some((action, e)) = refused {
             audit_in(
                 &tx,
                 username,
                 Some(device),
-                "signin_disabled",
+                action,
                 &format!("account {id}"),
                 now_ms,
             )?;
             tx.commit()?;
-            return Ok(Err(AuthError::Disabled));
+            return Ok(Err(e));
         }
-        tx.execute("UPDATE accounts SET failed_signins = 0 WHERE id = ?1", [id])?;
         let token = auth::new_token(device);
+        // The row, if any, is this account's and not revoked (checked above, same transaction):
+        // a fresh token replaces the old one; what the device was last served stays.
         tx.execute(
             "INSERT INTO device_tokens (device_id, account_id, token_hash, name, created_at_ms,
                                         expires_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (device_id) DO UPDATE SET account_id = excluded.account_id,
-                token_hash = excluded.token_hash, name = excluded.name,
-                created_at_ms = excluded.created_at_ms, expires_at_ms = excluded.expires_at_ms,
-                revoked_at_ms = NULL,
-                read_scope = CASE WHEN account_id = excluded.account_id THEN read_scope END",
+             ON CONFLICT (device_id) DO UPDATE SET token_hash = excluded.token_hash,
+                name = excluded.name, created_at_ms = excluded.created_at_ms,
+                expires_at_ms = excluded.expires_at_ms
+             WHERE account_id = excluded.account_id AND revoked_at_ms IS NULL",
             params![
                 codec::id(&device),
                 id,
@@ -626,5 +653,43 @@ impl AccessStorage for SqliteStorage {
     }
 }
 
-/// An argon2id hash of a random password, checked against when the username does not exist.
-const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0f1X8e7p4y0GmM3Wm6a2o8Zr7vJ0h2mX9cQyq3N0aUo";
+/// Sign-ins for usernames that do not exist since the last audit row about them.
+#[derive(Debug, Default)]
+pub(super) struct UnknownSignins {
+    /// When the last row was written (0: never).
+    last_row_ms: u64,
+    /// Attempts since then, not written.
+    unwritten: u64,
+}
+
+/// One row a minute at most: `signin_failed` "unknown account", with the count of those not
+/// written since the row before. (Each would otherwise cost a write and its fsync: 600 of them
+/// from one script, 600 rows.)
+const UNKNOWN_SIGNIN_ROW_EVERY_MS: u64 = 60_000;
+
+impl SqliteStorage {
+    fn audit_unknown_signin(&self, device: Uuid, now_ms: u64) -> Result<(), StorageError> {
+        let detail = {
+            let mut state = lock(&self.unknown_signins)?;
+            if state.last_row_ms != 0
+                && now_ms.saturating_sub(state.last_row_ms) < UNKNOWN_SIGNIN_ROW_EVERY_MS
+            {
+                state.unwritten += 1;
+                return Ok(());
+            }
+            let detail = if state.unwritten == 0 {
+                "unknown account".to_owned()
+            } else {
+                format!(
+                    "unknown account (and {} more since the last such entry)",
+                    state.unwritten
+                )
+            };
+            state.last_row_ms = now_ms.max(1);
+            state.unwritten = 0;
+            detail
+        };
+        let conn = lock(&self.writer)?;
+        audit_in(&conn, "-", Some(device), "signin_failed", &detail, now_ms)
+    }
+}

@@ -62,6 +62,8 @@ pub struct SqliteStorage {
     /// The database's epoch (`server_epoch`), read once: only a restore changes it, with the
     /// server stopped.
     epoch: Uuid,
+    /// Sign-ins for names that do not exist, audited at most once a minute (`access`).
+    unknown_signins: Mutex<access::UnknownSignins>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, StorageError> {
@@ -157,6 +159,7 @@ impl SqliteStorage {
             checkpointer,
             records: refs::SharedRecords::default(),
             epoch,
+            unknown_signins: Mutex::default(),
         })
     }
 

@@ -342,3 +342,63 @@ fn enrol_future_is_send_and_the_app_moves_between_threads() {
     let app = std::thread::spawn(move || app).join().expect("thread");
     assert!(!app.session().expect("session").enrolled);
 }
+
+/// On the server a device id belongs to the account that enrolled it: when another account
+/// enrols on a phone that has made no record yet, the phone signs in with a fresh device id (the
+/// old one would be refused `auth_device_taken`); the same account again keeps its id.
+#[tokio::test]
+async fn another_account_enrolling_on_this_phone_gets_a_fresh_device_id() {
+    use bangfu_server::auth::{AccessStorage, NewAccount, Role};
+    let storage = Arc::new(bangfu_server::SqliteStorage::open_in_memory().expect("storage"));
+    for username in ["wangwu", "lisi"] {
+        storage
+            .create_account(
+                &NewAccount {
+                    username: username.into(),
+                    display_name: "队员".into(),
+                    role: Role::TeamMember,
+                    person_id: None,
+                    unit_id: None,
+                    area_path: Some("360722/360722100/360722100201".into()),
+                    password: "password-1".into(),
+                },
+                "test",
+                1_700_000_000_000,
+            )
+            .expect("account");
+    }
+    let router = bangfu_server::router(storage.clone(), bangfu_server::ServerConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let server = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let (_dir, _clock, mut app) = fresh_app();
+    let first = app
+        .enrol(request(&server, "wangwu", "password-1"))
+        .await
+        .expect("enrol")
+        .device_id;
+    let second = app
+        .enrol(request(&server, "lisi", "password-1"))
+        .await
+        .expect("another account enrols on the same phone")
+        .device_id;
+    assert_ne!(first, second);
+    assert_eq!(app.store().device_id(), second);
+    let again = app
+        .enrol(request(&server, "lisi", "password-1"))
+        .await
+        .expect("the same account again")
+        .device_id;
+    assert_eq!(again, second);
+    let owners: Vec<(uuid::Uuid, String)> = storage
+        .devices(None)
+        .expect("devices")
+        .into_iter()
+        .map(|d| (d.device_id, d.username))
+        .collect();
+    assert!(owners.contains(&(first, "wangwu".to_owned())), "{owners:?}");
+    assert!(owners.contains(&(second, "lisi".to_owned())), "{owners:?}");
+}
