@@ -101,7 +101,11 @@ impl Store {
              PRAGMA cache_size = -16000;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
-        migrate::migrate(&mut conn)?;
+        let applied = migrate::migrate(&mut conn)?;
+        if applied.contains(&3) {
+            // Merge states were keyed by id alone until 0003: split what was folded together.
+            sync::apply::split_shared_ids(&conn)?;
+        }
         let device_id = sync::device::ensure(&conn)?;
         Ok(Store {
             conn,

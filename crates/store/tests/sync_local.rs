@@ -108,9 +108,17 @@ fn an_edit_carries_only_the_changed_fields_with_their_base() {
         .into()
     );
     assert_eq!(household(&s, ids::lifted()), h);
-    let state = s.entity_state(ids::lifted()).expect("state").expect("some");
+    let state = s
+        .entity_state("household", ids::lifted())
+        .expect("state")
+        .expect("some");
     assert_eq!(state.winners()["head_name"], json!("赵大新"));
-    assert_eq!(s.history(ids::lifted()).expect("history").len(), 2);
+    assert_eq!(
+        s.history("household", ids::lifted())
+            .expect("history")
+            .len(),
+        2
+    );
 
     // A second edit names the first edit's op.
     h.head_name = "赵大三".into();
@@ -182,7 +190,7 @@ fn a_failure_after_the_operation_was_made_rolls_back_both_and_gives_the_seq_back
     let hlc_before = s.hlc_last().expect("clock");
     assert!(change(&mut s, &Record::Visit(v.clone()), T0 + 10_000_000).is_err());
     assert_eq!(count(&s, "ops"), n as i64);
-    assert_eq!(s.entity_state(v.id).expect("state"), None);
+    assert_eq!(s.entity_state("visit", v.id).expect("state"), None);
     assert_eq!(s.get_visit(v.id).expect("read"), None);
     assert_eq!(s.hlc_last().expect("clock"), hlc_before);
     s.connection()
