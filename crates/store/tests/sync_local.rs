@@ -284,3 +284,71 @@ fn unsynced_counts_per_household() {
     );
     assert_eq!(s.unsynced_count().expect("total"), ops.len() as u64);
 }
+
+/// Records the connection's `synchronous` level (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA) inside every
+/// transaction that stores an operation, with whether it was a local one.
+fn watch_synchronous(s: &bangfu_store::Store) {
+    s.connection()
+        .execute_batch(
+            "CREATE TEMP TABLE sync_levels (local INTEGER, level INTEGER);
+             CREATE TEMP TRIGGER sync_level AFTER INSERT ON ops BEGIN
+                 INSERT INTO sync_levels SELECT NEW.local, synchronous FROM pragma_synchronous;
+             END;",
+        )
+        .expect("trigger");
+}
+
+fn local_levels(s: &bangfu_store::Store) -> Vec<i64> {
+    let mut st = s
+        .connection()
+        .prepare("SELECT level FROM sync_levels WHERE local = 1")
+        .expect("select");
+    st.query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("levels")
+}
+
+#[test]
+fn every_local_change_commits_with_synchronous_full_even_after_a_pull() {
+    // A change the user saw saved must survive a power cut, not only a killed app: in WAL mode
+    // only FULL syncs the log at each commit (NORMAL may lose the last commits).
+    let dir = tempfile::tempdir().expect("dir");
+    let mut s = bangfu_store::Store::open(dir.path().join("device.db")).expect("open");
+    s.save_dataset(&bangfu_core::Dataset::empty(
+        bangfu_core::Settings::with_tracking_start(common::d("2024-01-01")),
+    ))
+    .expect("settings");
+    s.init_device(device(1)).expect("device");
+    watch_synchronous(&s);
+    let ops = record_complete_dataset(&mut s, T0);
+    // A pulled page between two changes (it may commit at a cheaper level: it is pulled again
+    // if lost, the cursor moving in the same transaction).
+    let mut other = store(2);
+    let theirs = record_complete_dataset(&mut other, T0);
+    s.apply_pulled(&feed(&theirs[..3], 1), 3).expect("pull");
+    let v = new_visit(
+        9401,
+        ids::lifted(),
+        ids::cadre_a(),
+        "2024-07-03T09:00:00+08:00",
+    );
+    change(&mut s, &Record::Visit(v), T0 + 20_000_000).expect("visit");
+    let settled = s
+        .resolve_conflict(
+            "household",
+            ids::lifted(),
+            "head_name",
+            json!("赵大"),
+            author(),
+            T0 + 20_000_100,
+            recorded_at(T0 + 20_000_100),
+        )
+        .expect("set");
+    let levels = local_levels(&s);
+    assert_eq!(levels.len(), ops.len() + 2, "{settled:?}");
+    assert!(
+        levels.iter().all(|&l| l >= 2),
+        "every local change at FULL or EXTRA, got {levels:?}"
+    );
+}
