@@ -294,6 +294,65 @@ fn wrong_pins_are_slowed_down_and_survive_a_restart() {
     );
 }
 
+/// Five wrong PINs: the first wait (30 s) starts.
+fn five_wrong_pins(f: &mut common::Fixture) {
+    f.app.lock().expect("lock");
+    for _ in 0..5 {
+        let _ = f.app.unlock(UnlockRequest {
+            pin: "000000".into(),
+        });
+    }
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(30));
+}
+
+#[test]
+fn setting_the_phones_clock_forward_does_not_shorten_the_pin_wait() {
+    let mut f = common::fixture(Who::Cadre);
+    five_wrong_pins(&mut f);
+    // The user sets the phone's clock a day ahead (no time passes): still waiting, also after a
+    // restart.
+    let now = bangfu_app::Clock::now(f.clock.as_ref());
+    f.clock.set(now + Duration::days(1));
+    let e = f
+        .app
+        .unlock(UnlockRequest { pin: PIN.into() })
+        .expect_err("still waiting");
+    assert_eq!(
+        (e.code().as_str(), e.body().retry_after_s),
+        ("pin_locked", Some(30))
+    );
+    f.app = App::open_with_clock(f.dir.path(), f.clock.clone()).expect("reopen");
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(30));
+    // Time really passes (the clock's monotonic time): the wait is served, and no more.
+    f.clock.advance(Duration::seconds(20));
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(10));
+    f.clock.advance(Duration::seconds(10));
+    assert!(
+        f.app
+            .unlock(UnlockRequest { pin: PIN.into() })
+            .expect("served")
+            .unlocked
+    );
+}
+
+#[test]
+fn setting_the_phones_clock_back_does_not_lock_the_user_out() {
+    let mut f = common::fixture(Who::Cadre);
+    five_wrong_pins(&mut f);
+    let now = bangfu_app::Clock::now(f.clock.as_ref());
+    f.clock.set(now - Duration::days(3650));
+    f.app = App::open_with_clock(f.dir.path(), f.clock.clone()).expect("reopen");
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(30));
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(f.app.session().expect("s").pin_wait_s, None);
+    assert!(
+        f.app
+            .unlock(UnlockRequest { pin: PIN.into() })
+            .expect("after 30 s of real time")
+            .unlocked
+    );
+}
+
 #[test]
 fn the_pin_can_be_changed_with_the_current_one() {
     let mut f = common::fixture(Who::Cadre);
