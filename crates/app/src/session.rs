@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
+use bangfu_sync_client::server_url::check_server_url;
+
 use crate::error::{AppError, FieldError, Result};
 use crate::{App, local};
 
@@ -69,6 +71,9 @@ pub struct Session {
     /// The enrolled account's server; before enrolment, the address to offer (if the shell has
     /// one).
     pub server_url: Option<String>,
+    /// Shown with `server_url` when it is plain `http://` (allowed only to a loopback or private
+    /// address): 「未加密连接，仅限内网使用」 and what that means.
+    pub server_url_warning: Option<String>,
     pub device_id: Uuid,
     /// Wrong PINs: wait this long before the next try.
     pub pin_wait_s: Option<u32>,
@@ -161,20 +166,18 @@ pub fn pin_wait_s(failures: u32) -> u32 {
         .min(MAX_PIN_WAIT_S)
 }
 
-/// The server's base URL, checked: http(s), a host, no query or fragment; without a trailing `/`.
-fn normalise_server_url(raw: &str) -> Result<String> {
-    let raw = raw.trim();
-    let url = reqwest::Url::parse(raw).map_err(|_| AppError::BadServerUrl)?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|h| !h.is_empty())
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.username().is_empty()
-        && url.password().is_none();
-    if !ok {
-        return Err(AppError::BadServerUrl);
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+/// The server's base URL, checked by [`check_server_url`] (the one check of every connection:
+/// http(s), a host, no query or fragment; plain HTTP only to a loopback or private address);
+/// without a trailing `/`.
+pub(crate) fn normalise_server_url(raw: &str) -> Result<String> {
+    Ok(check_server_url(raw)?.url)
+}
+
+/// The warning to show with a stored or offered server address (plain HTTP on a LAN).
+fn server_url_warning(url: Option<&str>) -> Option<String> {
+    url.and_then(|u| check_server_url(u).ok())
+        .and_then(|u| u.warning())
+        .map(str::to_owned)
 }
 
 /// Writes `bytes` to `path` readable by this user only, through a temporary file and a rename.
@@ -207,13 +210,15 @@ impl App {
                 .map(whole_seconds),
             None => None,
         };
+        let server_url = account
+            .as_ref()
+            .map(|a| a.server_url.clone())
+            .or_else(|| self.default_server_url.clone());
         Ok(Session {
             enrolled: account.is_some() && pin.is_some(),
             unlocked: self.unlocked,
-            server_url: account
-                .as_ref()
-                .map(|a| a.server_url.clone())
-                .or_else(|| self.default_server_url.clone()),
+            server_url_warning: server_url_warning(server_url.as_deref()),
+            server_url,
             account: account.map(|a| Account {
                 username: a.username,
                 display_name: a.display_name,

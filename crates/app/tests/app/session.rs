@@ -134,6 +134,45 @@ async fn enrol_keeps_the_token_private_and_unlocks() {
 }
 
 #[tokio::test]
+async fn plain_http_is_refused_to_the_internet_and_warned_about_on_a_lan() {
+    let (_dir, _clock, mut app) = fresh_app();
+    // To a host that may be on the internet: refused at the field, nothing sent, with a stable
+    // code and what to do.
+    for public in ["http://bangfu.xinfeng.gov.cn", "http://8.8.8.8:8080"] {
+        let e = app
+            .enrol(request(public, "zhang", "right"))
+            .await
+            .expect_err("refused");
+        let field = &e.body().fields[0];
+        assert_eq!(
+            (field.field.as_str(), field.code.as_str()),
+            ("server_url", "insecure_server_url"),
+            "{public}"
+        );
+        assert!(field.message.contains("https://"), "{}", field.message);
+    }
+    assert!(!app.session().expect("session").enrolled);
+    // The shell's default address on the township LAN: offered with the warning.
+    app.set_default_server_url(Some("http://192.168.10.2:8080".into()));
+    let s = app.session().expect("session");
+    assert!(
+        s.server_url_warning
+            .as_deref()
+            .is_some_and(|w| w.contains("未加密连接，仅限内网使用")),
+        "{s:?}"
+    );
+    app.set_default_server_url(Some("https://bangfu.xinfeng.gov.cn".into()));
+    assert_eq!(app.session().expect("session").server_url_warning, None);
+    // Loopback: enrolled, and the session keeps saying it is not encrypted.
+    let server = fake_server(None).await;
+    let s = app
+        .enrol(request(&server, "zhang", "right"))
+        .await
+        .expect("enrol");
+    assert!(s.enrolled && s.server_url_warning.is_some());
+}
+
+#[tokio::test]
 async fn enrol_takes_the_device_id_the_server_assigns() {
     let (_dir, _clock, mut app) = fresh_app();
     let assigned = uuid::Uuid::now_v7();
