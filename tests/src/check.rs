@@ -127,18 +127,23 @@ pub fn assert_feed_exactly_once(feed: &[FeedEntry], made: &[&Operation]) -> u64 
 /// Every value a phone ever wrote is kept in `store`'s history of its record (the op log), whether
 /// it is the value shown, one of a conflict's values, or overwritten.
 pub fn assert_every_value_kept(store: &Store, made: &[&Operation]) {
-    let mut by_entity: BTreeMap<uuid::Uuid, Vec<&Operation>> = BTreeMap::new();
+    let mut by_entity: BTreeMap<(&str, uuid::Uuid), Vec<&Operation>> = BTreeMap::new();
     for op in made {
-        by_entity.entry(op.entity_id).or_default().push(op);
+        by_entity
+            .entry((op.entity.as_str(), op.entity_id))
+            .or_default()
+            .push(op);
     }
     let states = store.entity_states().expect("entity states");
-    let state_of: HashMap<uuid::Uuid, &EntityState> =
-        states.iter().map(|((_, id), s)| (*id, s)).collect();
-    for (id, ops) in by_entity {
-        let history = store.history(id).expect("history");
+    let state_of: HashMap<(&str, uuid::Uuid), &EntityState> = states
+        .iter()
+        .map(|((entity, id), s)| ((entity.as_str(), *id), s))
+        .collect();
+    for ((entity, id), ops) in by_entity {
+        let history = store.history(entity, id).expect("history");
         let held: HashMap<uuid::Uuid, &Operation> = history.iter().map(|o| (o.op_id, o)).collect();
         let state = state_of
-            .get(&id)
+            .get(&(entity, id))
             .unwrap_or_else(|| panic!("record {id} has no merge state"));
         for op in ops {
             let kept = held.get(&op.op_id).unwrap_or_else(|| {

@@ -346,6 +346,7 @@ impl Phone {
     /// `true_ms`; panics if the store refuses it.
     pub fn resolve(
         &mut self,
+        entity: &str,
         entity_id: Uuid,
         field: &str,
         value: serde_json::Value,
@@ -354,7 +355,15 @@ impl Phone {
         let wall = self.wall_ms(true_ms);
         let op = self
             .store
-            .resolve_conflict(entity_id, field, value, self.author, wall, at_ms(wall))
+            .resolve_conflict(
+                entity,
+                entity_id,
+                field,
+                value,
+                self.author,
+                wall,
+                at_ms(wall),
+            )
             .unwrap_or_else(|e| panic!("phone {} cannot settle {entity_id}.{field}: {e}", self.n));
         self.made.push(op.clone());
         op

@@ -309,7 +309,7 @@ fn run(sc: &Scenario) -> Stats {
                     let conflicts = p.store.conflicts().expect("conflicts");
                     if let Some(c) = conflicts.get(which % conflicts.len().max(1)) {
                         let value = c.heads[pick % c.heads.len()].value.clone();
-                        p.resolve(c.entity_id, &c.field, value, now);
+                        p.resolve(&c.entity, c.entity_id, &c.field, value, now);
                     }
                 }
             }

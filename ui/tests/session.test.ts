@@ -30,6 +30,32 @@ describe('登录 (enrol)', () => {
     await page.getByText('服务器地址不正确。请填写以 http:// 或 https:// 开头的完整地址').waitFor();
   });
 
+  test('plain http: refused to the internet, warned about on the township LAN', async () => {
+    const page = await open('/enrol', { session: { enrolled: false, unlocked: false } });
+    await fillEnrol(page, 'http://bangfu.xinfeng.gov.cn', 'zhangli', 'right');
+    await page.getByText('请改用以 https:// 开头的地址').waitFor();
+    await expect(callsOf(page, 'enrol')).resolves.toHaveLength(1);
+
+    const lan = await open('/enrol', {
+      session: {
+        enrolled: false,
+        unlocked: false,
+        server_url: 'http://192.168.1.20:8080',
+        server_url_warning: '未加密连接，仅限内网使用。请只在乡镇或县里的内部网络中使用。',
+      },
+    });
+    await lan.locator('[data-test=server-url-warning]').getByText('未加密连接，仅限内网使用').waitFor();
+    // The warning belongs to that address: another one typed, it goes.
+    await lan.locator('input[name=server_url]').fill('https://bangfu.xinfeng.gov.cn');
+    await lan.locator('[data-test=server-url-warning]').waitFor({ state: 'detached' });
+
+    const unlock = await open('/unlock', {
+      session: { unlocked: false, server_url: 'http://192.168.1.20:8080', server_url_warning: '未加密连接，仅限内网使用。' },
+    });
+    await unlock.locator('[data-test=server-url-warning]').getByText('未加密连接，仅限内网使用').waitFor();
+    expectNoPageErrors(unlock);
+  });
+
   test('the two PINs must match before anything is sent', async () => {
     const page = await open('/enrol', { session: { enrolled: false, unlocked: false } });
     await page.locator('input[name=pin]').fill('246810');

@@ -5,6 +5,7 @@
 
 use bangfu_core::validate::ValidationError;
 use bangfu_store::StoreError;
+use bangfu_sync_client::server_url::ServerUrlError;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -56,6 +57,8 @@ pub enum AppError {
     PinFormat,
     #[error("the server address is not a valid http(s) address")]
     BadServerUrl,
+    #[error("plain http to a host that may be on the open internet: use https")]
+    InsecureServerUrl,
     #[error("the server cannot be reached")]
     Offline,
     #[error("the server did not answer in time")]
@@ -153,6 +156,7 @@ impl AppError {
             AppError::PinLocked { .. } => "pin_locked".into(),
             AppError::PinFormat => "pin_format".into(),
             AppError::BadServerUrl => "bad_server_url".into(),
+            AppError::InsecureServerUrl => "insecure_server_url".into(),
             AppError::Offline => "offline".into(),
             AppError::Timeout => "timeout".into(),
             AppError::BadCredentials => "auth_bad_credentials".into(),
@@ -195,10 +199,8 @@ impl AppError {
                 wait_zh(*retry_after_s)
             ),
             AppError::PinFormat => "PIN 码须为 6 位数字。请重新输入。".into(),
-            AppError::BadServerUrl => {
-                "服务器地址不正确。请填写以 http:// 或 https:// 开头的完整地址，例如 https://bangfu.example.gov.cn。"
-                    .into()
-            }
+            AppError::BadServerUrl => ServerUrlError::Malformed.message_zh().into(),
+            AppError::InsecureServerUrl => ServerUrlError::InsecureHttp.message_zh().into(),
             AppError::Offline => {
                 "无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。".into()
             }
@@ -301,3 +303,12 @@ fn wait_zh(seconds: u32) -> String {
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;
+
+impl From<ServerUrlError> for AppError {
+    fn from(e: ServerUrlError) -> AppError {
+        match e {
+            ServerUrlError::Malformed => AppError::BadServerUrl,
+            ServerUrlError::InsecureHttp => AppError::InsecureServerUrl,
+        }
+    }
+}

@@ -69,6 +69,8 @@ pub struct App {
     unlocked: bool,
     /// The server address the enrol screen starts with (the shell's `BANGFU_SERVER_URL`).
     default_server_url: Option<String>,
+    /// When (monotonic time) the PIN's wait was last read, and what was left of it then.
+    pin_mark: std::cell::Cell<Option<session::PinMark>>,
 }
 
 impl App {
@@ -90,6 +92,7 @@ impl App {
             clock,
             unlocked: false,
             default_server_url: None,
+            pin_mark: std::cell::Cell::new(None),
         })
     }
 

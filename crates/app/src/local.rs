@@ -54,6 +54,13 @@ const STEPS: &[&str] = &[
          ok          INTEGER NOT NULL CHECK (ok IN (0, 1)),
          body        TEXT NOT NULL
      );",
+    // 2: the PIN's wait as what is left of it (served in monotonic time while the app runs),
+    // not as a wall-clock deadline the user could skip by setting the phone's clock forward
+    // (or make endless by setting it back). A deadline of step 1 becomes what was left of it,
+    // at most an hour (the longest wait). `locked_until_ms` is no longer read.
+    "ALTER TABLE pin ADD COLUMN wait_left_ms INTEGER NOT NULL DEFAULT 0 CHECK (wait_left_ms >= 0);
+     UPDATE pin SET wait_left_ms = min(3600000, max(0, locked_until_ms
+         - CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)));",
 ];
 
 /// Opens (creating) `app.sqlite` and brings its schema up to date.
@@ -140,8 +147,8 @@ pub(crate) fn put_account(conn: &mut Connection, a: &AccountRow, pin_hash: &str)
 
 fn put_pin_in(conn: &Connection, hash: &str) -> Result<()> {
     conn.execute(
-        "INSERT INTO pin (id, hash, failures, locked_until_ms) VALUES (1, ?1, 0, 0)
-         ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, failures = 0, locked_until_ms = 0",
+        "INSERT INTO pin (id, hash, failures, locked_until_ms, wait_left_ms) VALUES (1, ?1, 0, 0, 0)
+         ON CONFLICT (id) DO UPDATE SET hash = excluded.hash, failures = 0, wait_left_ms = 0",
         [hash],
     )?;
     Ok(())
@@ -151,41 +158,77 @@ pub(crate) fn put_pin(conn: &Connection, hash: &str) -> Result<()> {
     put_pin_in(conn, hash)
 }
 
-/// The PIN's hash, failures so far and the lock-out end.
+/// The PIN's hash, failures so far and what is left of the wait they caused.
 #[derive(Debug, Clone)]
 pub(crate) struct PinRow {
     pub hash: String,
     pub failures: u32,
-    pub locked_until_ms: u64,
+    pub wait_left_ms: u64,
 }
 
 pub(crate) fn pin(conn: &Connection) -> Result<Option<PinRow>> {
     Ok(conn
         .query_row(
-            "SELECT hash, failures, locked_until_ms FROM pin WHERE id = 1",
+            "SELECT hash, failures, wait_left_ms FROM pin WHERE id = 1",
             [],
             |r| {
                 Ok(PinRow {
                     hash: r.get(0)?,
                     failures: r.get::<_, i64>(1)?.try_into().unwrap_or(u32::MAX),
-                    locked_until_ms: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
+                    wait_left_ms: r.get::<_, i64>(2)?.try_into().unwrap_or(0),
                 })
             },
         )
         .optional()?)
 }
 
-pub(crate) fn set_pin_failures(
-    conn: &Connection,
-    failures: u32,
-    locked_until_ms: u64,
-) -> Result<()> {
+pub(crate) fn set_pin_failures(conn: &Connection, failures: u32, wait_left_ms: u64) -> Result<()> {
     conn.execute(
-        "UPDATE pin SET failures = ?1, locked_until_ms = ?2 WHERE id = 1",
+        "UPDATE pin SET failures = ?1, wait_left_ms = ?2 WHERE id = 1",
         params![
             i64::from(failures),
-            i64::try_from(locked_until_ms).unwrap_or(i64::MAX)
+            i64::try_from(wait_left_ms).unwrap_or(i64::MAX)
         ],
     )?;
     Ok(())
+}
+
+/// Records what is left of the PIN's wait.
+pub(crate) fn set_pin_wait_left(conn: &Connection, wait_left_ms: u64) -> Result<()> {
+    conn.execute(
+        "UPDATE pin SET wait_left_ms = ?1 WHERE id = 1",
+        [i64::try_from(wait_left_ms).unwrap_or(i64::MAX)],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pin_deadline_of_step_1_becomes_what_was_left_of_it_at_most_an_hour() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        let tx = conn.transaction().expect("tx");
+        tx.execute_batch(STEPS[0]).expect("step 1");
+        tx.pragma_update(None, "user_version", 1).expect("version");
+        tx.commit().expect("commit");
+        // A deadline ten years ahead (a clock set back, then wrong PINs): not ten years.
+        conn.execute(
+            "INSERT INTO pin (id, hash, failures, locked_until_ms) VALUES (1, 'h', 9, ?1)",
+            [i64::MAX / 2],
+        )
+        .expect("row");
+        migrate(&mut conn).expect("migrate");
+        let row = pin(&conn).expect("read").expect("pin");
+        assert_eq!((row.failures, row.wait_left_ms), (9, 3_600_000));
+        // A deadline in the past: nothing left.
+        conn.execute("UPDATE pin SET locked_until_ms = 1, wait_left_ms = 0", [])
+            .expect("past");
+        conn.pragma_update(None, "user_version", 1).expect("back");
+        conn.execute_batch("ALTER TABLE pin DROP COLUMN wait_left_ms")
+            .expect("drop");
+        migrate(&mut conn).expect("migrate");
+        assert_eq!(pin(&conn).expect("read").expect("pin").wait_left_ms, 0);
+    }
 }

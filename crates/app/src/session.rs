@@ -6,7 +6,9 @@
 //! protects the app offline: its argon2id hash is kept in `app.sqlite`; wrong guesses are
 //! counted *before* the hash is checked (killing the app mid-check does not reset the count),
 //! and from the 5th wrong guess on each one makes the user wait, doubling from 30 s up to an
-//! hour.
+//! hour. The wait is served in monotonic time ([`crate::Clock::monotonic`]) and stored as what
+//! is left of it, never as a wall-clock deadline: setting the phone's clock forward does not
+//! shorten it, setting it back does not lengthen it, and a restart goes on from what was left.
 
 use std::path::Path;
 
@@ -18,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::clock::epoch_ms;
+use bangfu_sync_client::server_url::check_server_url;
+
 use crate::error::{AppError, FieldError, Result};
 use crate::{App, local};
 
@@ -68,6 +71,9 @@ pub struct Session {
     /// The enrolled account's server; before enrolment, the address to offer (if the shell has
     /// one).
     pub server_url: Option<String>,
+    /// Shown with `server_url` when it is plain `http://` (allowed only to a loopback or private
+    /// address): 「未加密连接，仅限内网使用」 and what that means.
+    pub server_url_warning: Option<String>,
     pub device_id: Uuid,
     /// Wrong PINs: wait this long before the next try.
     pub pin_wait_s: Option<u32>,
@@ -137,6 +143,18 @@ fn verify_pin(pin: &str, hash: &str) -> Result<bool> {
         .is_ok())
 }
 
+/// When (the clock's monotonic time) the PIN's wait was last read, and what was left of it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PinMark {
+    at: std::time::Duration,
+    left_ms: u64,
+}
+
+/// Milliseconds as whole seconds, rounded up (a wait of 0.2 s is shown as 1 s, never 0).
+fn whole_seconds(ms: u64) -> u32 {
+    u32::try_from(ms.div_ceil(1000)).unwrap_or(u32::MAX)
+}
+
 /// The wait after `failures` wrong PINs in a row, in seconds (0: none).
 pub fn pin_wait_s(failures: u32) -> u32 {
     if failures < FREE_PIN_ATTEMPTS {
@@ -148,20 +166,18 @@ pub fn pin_wait_s(failures: u32) -> u32 {
         .min(MAX_PIN_WAIT_S)
 }
 
-/// The server's base URL, checked: http(s), a host, no query or fragment; without a trailing `/`.
-fn normalise_server_url(raw: &str) -> Result<String> {
-    let raw = raw.trim();
-    let url = reqwest::Url::parse(raw).map_err(|_| AppError::BadServerUrl)?;
-    let ok = matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|h| !h.is_empty())
-        && url.query().is_none()
-        && url.fragment().is_none()
-        && url.username().is_empty()
-        && url.password().is_none();
-    if !ok {
-        return Err(AppError::BadServerUrl);
-    }
-    Ok(url.as_str().trim_end_matches('/').to_owned())
+/// The server's base URL, checked by [`check_server_url`] (the one check of every connection:
+/// http(s), a host, no query or fragment; plain HTTP only to a loopback or private address);
+/// without a trailing `/`.
+pub(crate) fn normalise_server_url(raw: &str) -> Result<String> {
+    Ok(check_server_url(raw)?.url)
+}
+
+/// The warning to show with a stored or offered server address (plain HTTP on a LAN).
+fn server_url_warning(url: Option<&str>) -> Option<String> {
+    url.and_then(|u| check_server_url(u).ok())
+        .and_then(|u| u.warning())
+        .map(str::to_owned)
 }
 
 /// Writes `bytes` to `path` readable by this user only, through a temporary file and a rename.
@@ -188,20 +204,21 @@ impl App {
     pub fn session(&self) -> Result<Session> {
         let account = local::account(&self.local)?;
         let pin = local::pin(&self.local)?;
-        let now_ms = epoch_ms(self.now());
-        let pin_wait_s = pin
+        let pin_wait_s = match &pin {
+            Some(p) => Some(self.pin_wait_left_ms(p)?)
+                .filter(|&ms| ms > 0)
+                .map(whole_seconds),
+            None => None,
+        };
+        let server_url = account
             .as_ref()
-            .filter(|p| p.locked_until_ms > now_ms)
-            .map(|p| {
-                u32::try_from((p.locked_until_ms - now_ms).div_ceil(1000)).unwrap_or(u32::MAX)
-            });
+            .map(|a| a.server_url.clone())
+            .or_else(|| self.default_server_url.clone());
         Ok(Session {
             enrolled: account.is_some() && pin.is_some(),
             unlocked: self.unlocked,
-            server_url: account
-                .as_ref()
-                .map(|a| a.server_url.clone())
-                .or_else(|| self.default_server_url.clone()),
+            server_url_warning: server_url_warning(server_url.as_deref()),
+            server_url,
             account: account.map(|a| Account {
                 username: a.username,
                 display_name: a.display_name,
@@ -351,20 +368,22 @@ impl App {
         let Some(row) = local::pin(&self.local)? else {
             return Err(AppError::NotEnrolled);
         };
-        let now_ms = epoch_ms(self.now());
-        if row.locked_until_ms > now_ms {
-            let s = (row.locked_until_ms - now_ms).div_ceil(1000);
+        let left = self.pin_wait_left_ms(&row)?;
+        if left > 0 {
             return Err(AppError::PinLocked {
-                retry_after_s: u32::try_from(s).unwrap_or(u32::MAX),
+                retry_after_s: whole_seconds(left),
             });
         }
         // Count the guess as wrong before checking it, so that killing the app mid-check does
         // not give a free guess; a right PIN resets the count.
         let failures = row.failures.saturating_add(1);
         let wait_s = pin_wait_s(failures);
-        local::set_pin_failures(&self.local, failures, now_ms + u64::from(wait_s) * 1000)?;
+        let wait_ms = u64::from(wait_s) * 1000;
+        local::set_pin_failures(&self.local, failures, wait_ms)?;
+        self.mark_pin_wait(wait_ms);
         if check_pin(pin).is_ok() && verify_pin(pin, &row.hash)? {
             local::set_pin_failures(&self.local, 0, 0)?;
+            self.mark_pin_wait(0);
             return Ok(());
         }
         if wait_s > 0 {
@@ -376,6 +395,38 @@ impl App {
                 attempts_before_wait: FREE_PIN_ATTEMPTS - failures,
             })
         }
+    }
+
+    /// What is left of the PIN's wait, in ms: what was stored, less the monotonic time that
+    /// passed since this process last read it (a restart goes on from what was stored, so time
+    /// with the app closed does not count: no clock the user can set is trusted). At most the
+    /// longest wait. Stores what is left, so that a restart does not give time back.
+    fn pin_wait_left_ms(&self, row: &local::PinRow) -> Result<u64> {
+        let stored = row.wait_left_ms.min(u64::from(MAX_PIN_WAIT_S) * 1000);
+        let now = self.clock.monotonic();
+        let left = match self.pin_mark.get() {
+            Some(mark) if mark.left_ms == stored => {
+                let passed = now.saturating_sub(mark.at).as_millis();
+                stored.saturating_sub(u64::try_from(passed).unwrap_or(u64::MAX))
+            }
+            _ => stored,
+        };
+        if left != row.wait_left_ms {
+            local::set_pin_wait_left(&self.local, left)?;
+        }
+        self.pin_mark.set(Some(PinMark {
+            at: now,
+            left_ms: left,
+        }));
+        Ok(left)
+    }
+
+    /// Starts counting a wait of `left_ms` down from now.
+    fn mark_pin_wait(&self, left_ms: u64) {
+        self.pin_mark.set(Some(PinMark {
+            at: self.clock.monotonic(),
+            left_ms,
+        }));
     }
 
     /// Unlocks the app with the PIN (offline).

@@ -75,7 +75,9 @@ impl App {
     fn server_and_token(&self) -> Result<(String, String)> {
         let account = self.require_unlocked()?;
         let token = self.device_token()?.ok_or(AppError::NotEnrolled)?;
-        Ok((account.server_url, token.trim().to_owned()))
+        // Checked again: an address stored by an older app may be plain HTTP to the internet.
+        let server_url = crate::session::normalise_server_url(&account.server_url)?;
+        Ok((server_url, token.trim().to_owned()))
     }
 
     /// What [`Syncer::run`] needs (the app must be unlocked).

@@ -475,7 +475,10 @@ impl App {
     }
 
     /// Records the visit (validated by the core; a risk needs a note), queues its photos and
-    /// removes the draft.
+    /// removes the draft. Order matters for a power cut: the store commits the visit durably
+    /// (`synchronous = FULL`: on disk when `record_change` returns), and only then does the
+    /// draft's delete commit in `app.sqlite`; a cut in between leaves both, and finishing again
+    /// records nothing twice.
     pub fn draft_finish(&mut self, r: DraftRef) -> Result<VisitFinished> {
         let d = self.draft_in_scope(r.draft_id)?;
         let scope = self.scope()?;

@@ -95,13 +95,20 @@ impl Store {
             let _mode: String =
                 conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         }
+        // FULL: every commit is in the WAL on disk when it returns, so a change the user saw
+        // saved survives a power cut (NORMAL may lose the last commits, never half of one).
+        // Only pulled pages commit at NORMAL (see `relaxed_sync`): they are pulled again.
         conn.execute_batch(
             "PRAGMA foreign_keys = ON;
-             PRAGMA synchronous = NORMAL;
+             PRAGMA synchronous = FULL;
              PRAGMA cache_size = -16000;",
         )?;
         conn.set_prepared_statement_cache_capacity(64);
-        migrate::migrate(&mut conn)?;
+        let applied = migrate::migrate(&mut conn)?;
+        if applied.contains(&3) {
+            // Merge states were keyed by id alone until 0003: split what was folded together.
+            sync::apply::split_shared_ids(&conn)?;
+        }
         let device_id = sync::device::ensure(&conn)?;
         Ok(Store {
             conn,
@@ -358,6 +365,22 @@ impl Store {
     pub fn people_of_unit(&self, unit_id: Uuid) -> Result<Vec<Person>, StoreError> {
         read::people_of_unit(&self.conn, unit_id)
     }
+}
+
+/// Runs `work` (one or more transactions) at `PRAGMA synchronous = NORMAL`, then back at FULL:
+/// for commits that a power cut may take back without losing anything a user saved — a pulled
+/// page, whose cursor moves in the same transaction, is pulled again. A later FULL commit syncs
+/// the whole WAL, these commits included. Never for a local change.
+fn relaxed_sync<T>(
+    conn: &Connection,
+    work: impl FnOnce() -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("PRAGMA synchronous = NORMAL")?;
+    let out = work();
+    let restored = conn.execute_batch("PRAGMA synchronous = FULL");
+    let out = out?;
+    restored?;
+    Ok(out)
 }
 
 /// Runs `work` in one IMMEDIATE transaction and commits it; on any error (of `work` or of the

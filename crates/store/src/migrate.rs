@@ -32,7 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0002_sync",
         sql: include_str!("../migrations/0002_sync.sql"),
     },
-    // 0003 is added by another branch at the same time (the integrator merges it here).
+    Migration {
+        version: 3,
+        name: "0003_states_by_kind",
+        sql: include_str!("../migrations/0003_states_by_kind.sql"),
+    },
     Migration {
         version: 4,
         name: "0004_server_epoch",
@@ -69,12 +73,15 @@ pub(crate) fn all_sql() -> String {
 }
 
 /// Checks the migrations recorded in the database against this build's, then applies the missing
-/// ones, each in its own transaction.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+/// ones, each in its own transaction. Returns the versions this call applied.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<Vec<u32>, StoreError> {
     apply(conn, MIGRATIONS)
 }
 
-pub(crate) fn apply(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+pub(crate) fn apply(
+    conn: &mut Connection,
+    migrations: &[Migration],
+) -> Result<Vec<u32>, StoreError> {
     conn.execute_batch(CREATE_TABLE)?;
     let applied: Vec<(u32, String, String)> = {
         let mut stmt =
@@ -102,6 +109,7 @@ pub(crate) fn apply(conn: &mut Connection, migrations: &[Migration]) -> Result<(
             });
         }
     }
+    let mut now_applied = Vec::new();
     for m in migrations {
         if applied.iter().any(|(v, _, _)| *v == m.version) {
             continue;
@@ -132,8 +140,9 @@ pub(crate) fn apply(conn: &mut Connection, migrations: &[Migration]) -> Result<(
         )
         .map_err(failed)?;
         tx.commit().map_err(failed)?;
+        now_applied.push(m.version);
     }
-    Ok(())
+    Ok(now_applied)
 }
 
 #[cfg(test)]
@@ -145,6 +154,8 @@ mod tests {
     const LANDED: &[(u32, &str, &str)] = &[
         (1, "0001_initial", "fnv1a64:0f0b0585f15b2ae4"),
         (2, "0002_sync", "fnv1a64:488afcc49e363402"),
+        (3, "0003_states_by_kind", "fnv1a64:f2ffc3907a271855"),
+        (4, "0004_server_epoch", "fnv1a64:da6e97ee5332af21"),
     ];
 
     #[test]

@@ -217,6 +217,7 @@ fn concurrent_edits_of_one_field_are_a_conflict_on_both_devices_until_settled() 
     // A supervisor on A settles it with A's value (the one not shown).
     let settle = a
         .resolve_conflict(
+            "household",
             ids::lifted(),
             "head_name",
             json!("赵甲"),
@@ -232,7 +233,7 @@ fn concurrent_edits_of_one_field_are_a_conflict_on_both_devices_until_settled() 
         let shown = s.get_household(ids::lifted()).expect("r").expect("h");
         assert_eq!(shown.head_name, "赵甲");
         // Overwritten values stay in history.
-        let history = s.history(ids::lifted()).expect("history");
+        let history = s.history("household", ids::lifted()).expect("history");
         let names: Vec<_> = history
             .iter()
             .filter_map(|o| o.fields.get("head_name").cloned())
@@ -255,7 +256,7 @@ fn records_referring_to_what_the_device_does_not_hold_wait_for_it() {
     assert!(!waiting.is_empty());
     for (entity, rid) in &waiting {
         assert!(!c.exists(entity, *rid).expect("exists"), "{entity} {rid}");
-        assert!(c.entity_state(*rid).expect("state").is_some());
+        assert!(c.entity_state(entity, *rid).expect("state").is_some());
     }
     assert!(waiting.contains(&("pairing".to_owned(), ids::pairing_lifted())));
     assert_eq!(count(&c, "ops"), rest.len() as i64, "every op kept");
@@ -415,6 +416,7 @@ fn settling_refuses_unknown_fields_and_append_only_records() {
     let now = T0 + 60_000_000;
     let err = a
         .resolve_conflict(
+            "household",
             ids::lifted(),
             "colour",
             json!("red"),
@@ -426,6 +428,7 @@ fn settling_refuses_unknown_fields_and_append_only_records() {
     assert_eq!(err.code(), "invalid");
     let err = a
         .resolve_conflict(
+            "household",
             ids::lifted(),
             "id",
             json!(id(5)),
@@ -437,6 +440,7 @@ fn settling_refuses_unknown_fields_and_append_only_records() {
     assert_eq!(err.code(), "invalid");
     let err = a
         .resolve_conflict(
+            "visit",
             ids::visit_full(),
             "problems",
             json!("x"),
@@ -448,6 +452,7 @@ fn settling_refuses_unknown_fields_and_append_only_records() {
     assert_eq!(err.code(), "append_only");
     let err = a
         .resolve_conflict(
+            "household",
             ids::lifted(),
             "head_name",
             json!(12),
@@ -462,6 +467,7 @@ fn settling_refuses_unknown_fields_and_append_only_records() {
     // A plain value set through it is an ordinary change.
     let op = a
         .resolve_conflict(
+            "household",
             ids::lifted(),
             "head_name",
             json!("赵新"),
@@ -536,8 +542,11 @@ fn an_operation_this_build_cannot_show_is_kept_without_failing_the_pull() {
             ("spaceship".to_owned(), id(0xf1))
         ]
     );
-    assert_eq!(b.history(id(0xf1)).expect("kept"), vec![future]);
-    assert_eq!(b.history(id(0xf3)).expect("kept"), vec![broken]);
+    assert_eq!(
+        b.history("spaceship", id(0xf1)).expect("kept"),
+        vec![future]
+    );
+    assert_eq!(b.history("area", id(0xf3)).expect("kept"), vec![broken]);
     assert_eq!(b.cursor().expect("cursor"), 2000);
 }
 
@@ -690,4 +699,55 @@ fn an_operation_the_server_flagged_as_far_future_does_not_move_the_device_clock(
     c.apply_pulled(&feed(&far, 1), far.len() as u64)
         .expect("apply");
     assert!(c.hlc_last().expect("clock") >= far_hlc);
+}
+
+#[test]
+fn a_visit_with_a_households_id_is_kept_apart_from_the_household() {
+    let (a, ops) = a_with_dataset();
+    let household = a
+        .get_household(ids::lifted())
+        .expect("read")
+        .expect("household");
+    let (visit_op, visit) = visit_with_the_households_id(&ops);
+    // Either order: the household first (as pulled), or the visit first.
+    let mut after = feed(&ops, 1);
+    after.extend(feed(std::slice::from_ref(&visit_op), 1_000));
+    let mut before = feed(std::slice::from_ref(&visit_op), 1);
+    before.extend(feed(&ops, 2));
+    for (n, entries) in [(2, after), (3, before)] {
+        let mut b = store(n);
+        pull(&mut b, &entries, 7);
+        assert_eq!(
+            b.get_household(ids::lifted()).expect("read"),
+            Some(household.clone()),
+            "the household is intact"
+        );
+        assert_eq!(
+            b.get_visit(ids::lifted()).expect("read"),
+            Some(visit.clone()),
+            "the visit is recorded under its own kind"
+        );
+        let states = b.entity_states().expect("states");
+        let of = |kind: &str| {
+            states
+                .get(&(kind.to_owned(), ids::lifted()))
+                .cloned()
+                .unwrap_or_else(|| panic!("no {kind} state"))
+        };
+        assert_eq!(
+            of("household"),
+            a.entity_states().expect("a")[&("household".to_owned(), ids::lifted())],
+            "the household's merge state has only its own operations"
+        );
+        assert_ne!(of("household"), of("visit"));
+        assert_eq!(
+            b.entity_state("visit", ids::lifted()).expect("state"),
+            Some(of("visit"))
+        );
+        assert_eq!(
+            b.history("visit", ids::lifted()).expect("history"),
+            vec![visit_op.clone()]
+        );
+        assert!(b.unmaterialized().expect("list").is_empty());
+    }
 }

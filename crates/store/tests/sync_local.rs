@@ -108,9 +108,17 @@ fn an_edit_carries_only_the_changed_fields_with_their_base() {
         .into()
     );
     assert_eq!(household(&s, ids::lifted()), h);
-    let state = s.entity_state(ids::lifted()).expect("state").expect("some");
+    let state = s
+        .entity_state("household", ids::lifted())
+        .expect("state")
+        .expect("some");
     assert_eq!(state.winners()["head_name"], json!("赵大新"));
-    assert_eq!(s.history(ids::lifted()).expect("history").len(), 2);
+    assert_eq!(
+        s.history("household", ids::lifted())
+            .expect("history")
+            .len(),
+        2
+    );
 
     // A second edit names the first edit's op.
     h.head_name = "赵大三".into();
@@ -182,7 +190,7 @@ fn a_failure_after_the_operation_was_made_rolls_back_both_and_gives_the_seq_back
     let hlc_before = s.hlc_last().expect("clock");
     assert!(change(&mut s, &Record::Visit(v.clone()), T0 + 10_000_000).is_err());
     assert_eq!(count(&s, "ops"), n as i64);
-    assert_eq!(s.entity_state(v.id).expect("state"), None);
+    assert_eq!(s.entity_state("visit", v.id).expect("state"), None);
     assert_eq!(s.get_visit(v.id).expect("read"), None);
     assert_eq!(s.hlc_last().expect("clock"), hlc_before);
     s.connection()
@@ -275,4 +283,72 @@ fn unsynced_counts_per_household() {
         expected
     );
     assert_eq!(s.unsynced_count().expect("total"), ops.len() as u64);
+}
+
+/// Records the connection's `synchronous` level (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA) inside every
+/// transaction that stores an operation, with whether it was a local one.
+fn watch_synchronous(s: &bangfu_store::Store) {
+    s.connection()
+        .execute_batch(
+            "CREATE TEMP TABLE sync_levels (local INTEGER, level INTEGER);
+             CREATE TEMP TRIGGER sync_level AFTER INSERT ON ops BEGIN
+                 INSERT INTO sync_levels SELECT NEW.local, synchronous FROM pragma_synchronous;
+             END;",
+        )
+        .expect("trigger");
+}
+
+fn local_levels(s: &bangfu_store::Store) -> Vec<i64> {
+    let mut st = s
+        .connection()
+        .prepare("SELECT level FROM sync_levels WHERE local = 1")
+        .expect("select");
+    st.query_map([], |r| r.get(0))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("levels")
+}
+
+#[test]
+fn every_local_change_commits_with_synchronous_full_even_after_a_pull() {
+    // A change the user saw saved must survive a power cut, not only a killed app: in WAL mode
+    // only FULL syncs the log at each commit (NORMAL may lose the last commits).
+    let dir = tempfile::tempdir().expect("dir");
+    let mut s = bangfu_store::Store::open(dir.path().join("device.db")).expect("open");
+    s.save_dataset(&bangfu_core::Dataset::empty(
+        bangfu_core::Settings::with_tracking_start(common::d("2024-01-01")),
+    ))
+    .expect("settings");
+    s.init_device(device(1)).expect("device");
+    watch_synchronous(&s);
+    let ops = record_complete_dataset(&mut s, T0);
+    // A pulled page between two changes (it may commit at a cheaper level: it is pulled again
+    // if lost, the cursor moving in the same transaction).
+    let mut other = store(2);
+    let theirs = record_complete_dataset(&mut other, T0);
+    s.apply_pulled(&feed(&theirs[..3], 1), 3).expect("pull");
+    let v = new_visit(
+        9401,
+        ids::lifted(),
+        ids::cadre_a(),
+        "2024-07-03T09:00:00+08:00",
+    );
+    change(&mut s, &Record::Visit(v), T0 + 20_000_000).expect("visit");
+    let settled = s
+        .resolve_conflict(
+            "household",
+            ids::lifted(),
+            "head_name",
+            json!("赵大"),
+            author(),
+            T0 + 20_000_100,
+            recorded_at(T0 + 20_000_100),
+        )
+        .expect("set");
+    let levels = local_levels(&s);
+    assert_eq!(levels.len(), ops.len() + 2, "{settled:?}");
+    assert!(
+        levels.iter().all(|&l| l >= 2),
+        "every local change at FULL or EXTRA, got {levels:?}"
+    );
 }

@@ -11,6 +11,7 @@
 mod error;
 pub mod http;
 mod retry;
+pub mod server_url;
 mod sync;
 mod transport;
 

@@ -17,7 +17,12 @@ unlocked: boolean, account: Account | null,
  * The enrolled account's server; before enrolment, the address to offer (if the shell has
  * one).
  */
-server_url: string | null, device_id: string, 
+server_url: string | null, 
+/**
+ * Shown with `server_url` when it is plain `http://` (allowed only to a loopback or private
+ * address): 「未加密连接，仅限内网使用」 and what that means.
+ */
+server_url_warning: string | null, device_id: string, 
 /**
  * Wrong PINs: wait this long before the next try.
  */

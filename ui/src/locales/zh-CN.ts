@@ -35,6 +35,7 @@ export default {
     pinMismatch: '两次输入的 PIN 码不一致，请重新输入。',
     submit: '登录',
     working: '正在登录…',
+    plainHttp: '未加密连接',
   },
   unlock: {
     title: '输入 PIN 码',

@@ -14,6 +14,9 @@ import type {
 
 export const TODAY = '2025-12-20';
 export const PIN = '246810';
+/** What the app says with a plain-HTTP server address (bangfu_sync_client::server_url). */
+export const PLAIN_HTTP_WARNING =
+  '未加密连接，仅限内网使用。账号、密码和农户信息在网络上以明文传输，请只在乡镇或县里的内部网络中使用；在其他网络中请改用 https:// 地址。';
 
 export const hid = (n: number) => `01930000-0000-7000-8000-0000000000${String(n).padStart(2, '0')}`;
 
@@ -22,6 +25,7 @@ export const session = (over: Partial<Session> = {}): Session => ({
   unlocked: true,
   account: { username: 'zhangli', display_name: '张丽', role: 'cadre', person_id: '01930000-0000-7000-8000-00000000aaaa' },
   server_url: 'https://bangfu.xinfeng.gov.cn',
+  server_url_warning: null,
   device_id: '01930000-0000-7000-8000-00000000dddd',
   pin_wait_s: null,
   has_data: true,

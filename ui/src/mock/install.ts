@@ -254,12 +254,21 @@ export function installMock() {
         if (!/^https?:\/\/[^/\s?#]+/.test(r.server_url.trim())) {
           fields.push(field('server_url', 'bad_server_url', '服务器地址不正确。请填写以 http:// 或 https:// 开头的完整地址，例如 https://bangfu.example.gov.cn。'));
         }
+        // The real check is bangfu_sync_client::server_url; the mock knows two LAN examples.
+        const lan = /^http:\/\/(127\.|10\.|192\.168\.|localhost)/.test(r.server_url.trim());
+        if (/^http:\/\//.test(r.server_url.trim()) && !lan) {
+          fields.push(field('server_url', 'insecure_server_url', '这个地址不加密（http://），只能用于内部网络。请改用以 https:// 开头的地址，例如 https://bangfu.example.gov.cn。'));
+        }
         if (!r.username.trim()) fields.push(field('username', 'required', '请填写账号。'));
         if (!r.password) fields.push(field('password', 'required', '请填写密码。'));
         if (!/^\d{6}$/.test(r.pin)) fields.push(field('pin', 'pin_format', 'PIN 码须为 6 位数字。请重新输入。'));
         if (fields.length) return fail(data.errors.invalid(fields));
         if (r.password !== 'right') return fail(data.errors.badCredentials());
-        session = data.session({ has_data: true });
+        session = data.session({
+          has_data: true,
+          server_url: r.server_url.trim(),
+          server_url_warning: r.server_url.trim().startsWith('http://') ? data.PLAIN_HTTP_WARNING : null,
+        });
         return session;
       }
       case 'unlock': {

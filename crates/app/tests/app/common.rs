@@ -184,3 +184,30 @@ pub fn png(seed: u8) -> Vec<u8> {
     b.extend(std::iter::repeat_n(seed, 100));
     b
 }
+
+/// From now on, records the store connection's `synchronous` level (0 OFF, 1 NORMAL, 2 FULL,
+/// 3 EXTRA) inside every transaction that stores a local operation (every user's change).
+pub fn watch_synchronous(app: &App) {
+    app.store()
+        .connection()
+        .execute_batch(
+            "CREATE TEMP TABLE sync_levels (entity TEXT, level INTEGER);
+             CREATE TEMP TRIGGER sync_level AFTER INSERT ON ops WHEN NEW.local = 1 BEGIN
+                 INSERT INTO sync_levels SELECT NEW.entity, synchronous FROM pragma_synchronous;
+             END;",
+        )
+        .expect("trigger");
+}
+
+/// What [`watch_synchronous`] saw: `(entity, level)` in commit order.
+pub fn synchronous_levels(app: &App) -> Vec<(String, i64)> {
+    let mut st = app
+        .store()
+        .connection()
+        .prepare("SELECT entity, level FROM sync_levels ORDER BY rowid")
+        .expect("select");
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("levels")
+}

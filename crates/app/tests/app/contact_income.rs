@@ -294,3 +294,26 @@ fn a_sharp_drop_is_warned() {
         p.warnings
     );
 }
+
+#[test]
+fn a_saved_contact_and_income_record_are_committed_to_survive_a_power_cut() {
+    // In WAL mode only `synchronous = FULL` (or EXTRA) puts a commit on disk before it returns;
+    // at NORMAL a power cut may take back what the user was told was saved.
+    let (mut f, hid) = cadre_with_monitored(d("2025-12-26"));
+    common::watch_synchronous(&f.app);
+    f.app
+        .record_contact(ContactInput {
+            household_id: hid,
+            channel: ContactChannel::Phone,
+            at: None,
+            note: "电话询问近况".into(),
+        })
+        .expect("contact");
+    f.app
+        .income_save(input(hid, "2025-Q4", 1_200_000, 3))
+        .expect("income");
+    let levels = common::synchronous_levels(&f.app);
+    let kinds: Vec<&str> = levels.iter().map(|(e, _)| e.as_str()).collect();
+    assert_eq!(kinds, ["contact", "income_record"]);
+    assert!(levels.iter().all(|(_, l)| *l >= 2), "{levels:?}");
+}

@@ -134,6 +134,45 @@ async fn enrol_keeps_the_token_private_and_unlocks() {
 }
 
 #[tokio::test]
+async fn plain_http_is_refused_to_the_internet_and_warned_about_on_a_lan() {
+    let (_dir, _clock, mut app) = fresh_app();
+    // To a host that may be on the internet: refused at the field, nothing sent, with a stable
+    // code and what to do.
+    for public in ["http://bangfu.xinfeng.gov.cn", "http://8.8.8.8:8080"] {
+        let e = app
+            .enrol(request(public, "zhang", "right"))
+            .await
+            .expect_err("refused");
+        let field = &e.body().fields[0];
+        assert_eq!(
+            (field.field.as_str(), field.code.as_str()),
+            ("server_url", "insecure_server_url"),
+            "{public}"
+        );
+        assert!(field.message.contains("https://"), "{}", field.message);
+    }
+    assert!(!app.session().expect("session").enrolled);
+    // The shell's default address on the township LAN: offered with the warning.
+    app.set_default_server_url(Some("http://192.168.10.2:8080".into()));
+    let s = app.session().expect("session");
+    assert!(
+        s.server_url_warning
+            .as_deref()
+            .is_some_and(|w| w.contains("未加密连接，仅限内网使用")),
+        "{s:?}"
+    );
+    app.set_default_server_url(Some("https://bangfu.xinfeng.gov.cn".into()));
+    assert_eq!(app.session().expect("session").server_url_warning, None);
+    // Loopback: enrolled, and the session keeps saying it is not encrypted.
+    let server = fake_server(None).await;
+    let s = app
+        .enrol(request(&server, "zhang", "right"))
+        .await
+        .expect("enrol");
+    assert!(s.enrolled && s.server_url_warning.is_some());
+}
+
+#[tokio::test]
 async fn enrol_takes_the_device_id_the_server_assigns() {
     let (_dir, _clock, mut app) = fresh_app();
     let assigned = uuid::Uuid::now_v7();
@@ -291,6 +330,65 @@ fn wrong_pins_are_slowed_down_and_survive_a_restart() {
     assert_eq!(
         bangfu_app::session::pin_wait_s(30),
         bangfu_app::session::MAX_PIN_WAIT_S
+    );
+}
+
+/// Five wrong PINs: the first wait (30 s) starts.
+fn five_wrong_pins(f: &mut common::Fixture) {
+    f.app.lock().expect("lock");
+    for _ in 0..5 {
+        let _ = f.app.unlock(UnlockRequest {
+            pin: "000000".into(),
+        });
+    }
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(30));
+}
+
+#[test]
+fn setting_the_phones_clock_forward_does_not_shorten_the_pin_wait() {
+    let mut f = common::fixture(Who::Cadre);
+    five_wrong_pins(&mut f);
+    // The user sets the phone's clock a day ahead (no time passes): still waiting, also after a
+    // restart.
+    let now = bangfu_app::Clock::now(f.clock.as_ref());
+    f.clock.set(now + Duration::days(1));
+    let e = f
+        .app
+        .unlock(UnlockRequest { pin: PIN.into() })
+        .expect_err("still waiting");
+    assert_eq!(
+        (e.code().as_str(), e.body().retry_after_s),
+        ("pin_locked", Some(30))
+    );
+    f.app = App::open_with_clock(f.dir.path(), f.clock.clone()).expect("reopen");
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(30));
+    // Time really passes (the clock's monotonic time): the wait is served, and no more.
+    f.clock.advance(Duration::seconds(20));
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(10));
+    f.clock.advance(Duration::seconds(10));
+    assert!(
+        f.app
+            .unlock(UnlockRequest { pin: PIN.into() })
+            .expect("served")
+            .unlocked
+    );
+}
+
+#[test]
+fn setting_the_phones_clock_back_does_not_lock_the_user_out() {
+    let mut f = common::fixture(Who::Cadre);
+    five_wrong_pins(&mut f);
+    let now = bangfu_app::Clock::now(f.clock.as_ref());
+    f.clock.set(now - Duration::days(3650));
+    f.app = App::open_with_clock(f.dir.path(), f.clock.clone()).expect("reopen");
+    assert_eq!(f.app.session().expect("s").pin_wait_s, Some(30));
+    f.clock.advance(Duration::seconds(30));
+    assert_eq!(f.app.session().expect("s").pin_wait_s, None);
+    assert!(
+        f.app
+            .unlock(UnlockRequest { pin: PIN.into() })
+            .expect("after 30 s of real time")
+            .unlocked
     );
 }
 

@@ -511,3 +511,32 @@ fn a_photo_is_shrunk_watermarked_and_stripped_of_exif() {
     let e = f.app.add_photo(d.id, &heic).expect_err("refused");
     assert_eq!(e.body().fields[0].code, "photo_unsupported_format");
 }
+
+#[test]
+fn a_finished_visit_is_committed_to_survive_a_power_cut_before_its_draft_goes() {
+    // The draft lives in app.sqlite (FULL), the visit in the store: the visit's commit must be
+    // on disk when `draft_finish` deletes the draft, or a power cut loses both.
+    let mut f = common::fixture(Who::Cadre);
+    let hid = common::paired_household(f.ds(), f.me);
+    let mut d = f
+        .app
+        .draft_new(DraftNewRequest { household_id: hid })
+        .expect("new");
+    answer_all_ok(&mut d);
+    let d = f.app.draft_save(d).expect("save");
+    common::watch_synchronous(&f.app);
+    f.app
+        .draft_finish(DraftRef { draft_id: d.id })
+        .expect("finished");
+    assert_eq!(
+        common::synchronous_levels(&f.app),
+        [("visit".to_owned(), 2)],
+        "the visit committed at synchronous = FULL"
+    );
+    assert_eq!(
+        f.app
+            .draft_get(DraftQuery { household_id: hid })
+            .expect("draft"),
+        None
+    );
+}

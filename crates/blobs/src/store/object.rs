@@ -1,11 +1,11 @@
 //! [`ObjectBlobStore`]: blobs as objects `<prefix>/<sha>` in any `object_store` store; S3 and
 //! S3-compatible servers (MinIO, Ceph, the cloud's object storage) through [`S3Config`].
 //!
-//! object_store's own HTTP connector needs a TLS stack compiled into reqwest, and its
-//! batteries-included `aws` feature builds aws-lc-rs (a long C build). We use its `aws-base`
-//! (S3 without transport) with request signing by `ring`, and give it [`ReqwestConnector`] below:
-//! our reqwest, plain HTTP unless this crate's `rustls` feature adds HTTPS — the same switch as
-//! the uploader's and bangfu-sync-client's.
+//! object_store's batteries-included `aws` feature brings its own HTTP stack; we use its
+//! `aws-base` (S3 without transport) with request signing by `ring`, and give it
+//! [`ReqwestConnector`] below: our reqwest, with HTTPS (rustls; the `s3` feature turns it on).
+//! Plain HTTP is refused unless the endpoint is explicitly `http://` to a loopback address (an
+//! S3-compatible test server on the same machine): photos are personal data.
 //!
 //! Objects are written whole by one PUT (photos are a few MB, under S3's 5 GB single-PUT limit),
 //! which S3 makes visible atomically: a reader sees the old state or the whole object, never a
@@ -32,15 +32,13 @@ use crate::sha::Sha256Hex;
 /// Where an S3-compatible store is and how to sign for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Config {
-    /// The server, e.g. `http://127.0.0.1:9000` or `https://oss-cn-beijing.aliyuncs.com`; `None`
-    /// for Amazon S3 itself (from `region`).
+    /// The server, e.g. `https://oss-cn-beijing.aliyuncs.com` (or `http://127.0.0.1:9000`, plain
+    /// HTTP being allowed to loopback only); `None` for Amazon S3 itself (from `region`).
     pub endpoint: Option<String>,
     pub bucket: String,
     pub region: String,
     pub access_key_id: String,
     pub secret_access_key: String,
-    /// Allow `http://` endpoints (a server on the same private network or loopback).
-    pub allow_http: bool,
     /// Key prefix of the photos inside the bucket (`photos` → `photos/<sha>`).
     pub prefix: String,
 }
@@ -59,7 +57,6 @@ impl S3Config {
             region: "us-east-1".to_owned(),
             access_key_id: access_key_id.to_owned(),
             secret_access_key: secret_access_key.to_owned(),
-            allow_http: endpoint.is_some_and(|e| e.starts_with("http://")),
             prefix: "photos".to_owned(),
         }
     }
@@ -83,18 +80,31 @@ impl ObjectBlobStore {
     }
 
     /// An S3-compatible store. Does no I/O: a wrong endpoint or key shows at the first request.
+    /// Refuses a plain `http://` endpoint that is not loopback.
     pub fn s3(config: &S3Config) -> Result<ObjectBlobStore, StoreError> {
         if config.bucket.is_empty() {
             return Err(StoreError::Config("the S3 bucket name is empty".to_owned()));
         }
+        let allow_http = match config.endpoint.as_deref() {
+            Some(e) if e.trim().to_ascii_lowercase().starts_with("http://") => {
+                if !is_loopback_endpoint(e) {
+                    return Err(StoreError::Config(format!(
+                        "S3 endpoint `{e}`: plain http is allowed to a loopback address only \
+                         (photos are personal data); use an https:// endpoint"
+                    )));
+                }
+                true
+            }
+            _ => false,
+        };
         let mut builder = AmazonS3Builder::new()
             .with_bucket_name(&config.bucket)
             .with_region(&config.region)
             .with_access_key_id(&config.access_key_id)
             .with_secret_access_key(&config.secret_access_key)
-            .with_allow_http(config.allow_http)
+            .with_allow_http(allow_http)
             .with_http_connector(ReqwestConnector {
-                https_only: !config.allow_http,
+                https_only: !allow_http,
             });
         if let Some(endpoint) = &config.endpoint {
             builder = builder.with_endpoint(endpoint);
@@ -129,6 +139,22 @@ impl ObjectBlobStore {
             .collect();
         out.sort();
         Ok(out)
+    }
+}
+
+/// Whether `endpoint`'s host is a loopback address (127.0.0.0/8, ::1) or `localhost`.
+fn is_loopback_endpoint(endpoint: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(endpoint.trim()) else {
+        return false;
+    };
+    match url.host_str() {
+        Some(h) if h.eq_ignore_ascii_case("localhost") => true,
+        Some(h) => h
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
     }
 }
 

@@ -78,6 +78,60 @@ pub(crate) fn apply_pulled(
     })
 }
 
+/// Rebuilds the merge state of every id that operations of more than one kind carry, one state
+/// per kind from that kind's operations alone, and writes each kind's winners (one
+/// transaction). Until migration 0003 a device keyed states by id alone and folded such an
+/// operation (a visit carrying a household's id) into the other record; run once, right after
+/// that migration. Returns how many ids were split.
+pub(crate) fn split_shared_ids(conn: &Connection) -> Result<usize> {
+    let mut shared: Vec<Uuid> = Vec::new();
+    {
+        let mut st = conn.prepare(
+            "SELECT entity_id FROM ops GROUP BY entity_id HAVING count(DISTINCT entity) > 1",
+        )?;
+        let mut rows = st.query([])?;
+        while let Some(r) = rows.next()? {
+            shared.push(super::uuid_of(super::blob(r, 0)?, "op", "entity_id")?);
+        }
+    }
+    if shared.is_empty() {
+        return Ok(0);
+    }
+    repairing_transaction(conn, |conn, m| {
+        for &id in &shared {
+            conn.execute(
+                "DELETE FROM entity_states WHERE entity_id = ?1",
+                [id.as_bytes()],
+            )?;
+            let mut by_kind: std::collections::BTreeMap<String, Vec<Operation>> =
+                std::collections::BTreeMap::new();
+            for op in ops::select(
+                conn,
+                "SELECT body FROM ops WHERE entity_id = ?1 ORDER BY hlc, origin_device, op_id",
+                [id.as_bytes()],
+            )? {
+                by_kind.entry(op.entity.clone()).or_default().push(op);
+            }
+            for (entity, ops) in by_kind {
+                let Some((first, rest)) = ops.split_first() else {
+                    continue;
+                };
+                state::insert_first(conn, first, Mat::Done)?;
+                let mut row = state::StateRow::first(first);
+                for op in rest {
+                    row.apply(op);
+                }
+                if !rest.is_empty() {
+                    state::save(conn, id, &row, Mat::Done)?;
+                }
+                let mat = m.materialize(conn, &entity, id, &row.state.winners(), false)?;
+                state::mark(conn, &entity, id, mat)?;
+            }
+        }
+        Ok(shared.len())
+    })
+}
+
 /// Merges an operation not held before into its record's state and materializes the record.
 /// `prepared`: the record a creating operation makes, if the caller made it already.
 fn apply_new(
@@ -94,11 +148,12 @@ fn apply_new(
             None => m.materialize(conn, &op.entity, op.entity_id, &op.fields, true)?,
         };
         if mat != Mat::Done {
-            state::mark(conn, op.entity_id, mat)?;
+            state::mark(conn, &op.entity, op.entity_id, mat)?;
         }
         return Ok(());
     }
-    let mut row = state::load(conn, op.entity_id)?.ok_or(StoreError::NotFound {
+    // Keyed by kind and id: an operation whose id another kind uses is merged under its own.
+    let mut row = state::load(conn, &op.entity, op.entity_id)?.ok_or(StoreError::NotFound {
         entity: "entity_state",
         id: Some(op.entity_id),
     })?;
@@ -110,7 +165,6 @@ fn apply_new(
 /// A record this transaction wrote to the typed tables.
 #[derive(Debug)]
 struct Written {
-    entity: &'static str,
     /// What the typed tables held before this transaction (restored if the new version refers to
     /// a missing record).
     prior: Option<Record>,
@@ -126,7 +180,8 @@ type ForeignKeys = Vec<(String, &'static str)>;
 pub(crate) struct Materializer {
     /// Scratch space for operation JSON.
     buf: Vec<u8>,
-    written: HashMap<Uuid, Written>,
+    /// By entity kind and id (two kinds may share an id: each is its own record).
+    written: HashMap<(&'static str, Uuid), Written>,
     fks: HashMap<&'static str, ForeignKeys>,
 }
 
@@ -162,7 +217,8 @@ impl Materializer {
             return Ok(Mat::Failed); // an entity of a newer schema: kept, shown after an upgrade
         };
         let id = record.id();
-        let first_write = !self.written.contains_key(&id);
+        let key = (table.entity, id);
+        let first_write = !self.written.contains_key(&key);
         let written = if first_write && new_state {
             match write_atomically(conn, record, true) {
                 Err(StoreError::Duplicate { .. }) => {
@@ -187,7 +243,7 @@ impl Materializer {
         };
         match written {
             Ok(()) => {
-                if let Some(w) = self.written.get_mut(&id) {
+                if let Some(w) = self.written.get_mut(&key) {
                     w.live = true;
                 }
                 Ok(Mat::Done)
@@ -202,11 +258,9 @@ impl Materializer {
     /// Remembers what the typed tables held for `id` before this transaction first wrote it
     /// (or what to show if its new version cannot be written).
     pub(crate) fn track(&mut self, id: Uuid, entity: &'static str, prior: Option<Record>) {
-        self.written.entry(id).or_insert(Written {
-            entity,
-            prior,
-            live: false,
-        });
+        self.written
+            .entry((entity, id))
+            .or_insert(Written { prior, live: false });
     }
 
     /// Materializes every record waiting for a reference that is now in the typed tables
@@ -215,21 +269,22 @@ impl Materializer {
         let mut tried = HashSet::new();
         loop {
             let mut ready = Vec::new();
-            for (id, wanted, table) in state::waiting(conn)? {
-                if !tried.contains(&id) && parent_exists(conn, &table, wanted)? {
-                    ready.push(id);
+            for w in state::waiting(conn)? {
+                let key = (w.entity, w.id);
+                if !tried.contains(&key) && parent_exists(conn, &w.table, w.wanted)? {
+                    ready.push(key);
                 }
             }
             if ready.is_empty() {
                 return Ok(());
             }
-            for id in ready {
-                tried.insert(id);
-                let Some(row) = state::load(conn, id)? else {
+            for (entity, id) in ready {
+                let Some(row) = state::load(conn, &entity, id)? else {
                     continue;
                 };
-                let mat = self.materialize(conn, &row.entity, id, &row.state.winners(), false)?;
-                state::mark(conn, id, mat)?;
+                let mat = self.materialize(conn, &entity, id, &row.state.winners(), false)?;
+                state::mark(conn, &entity, id, mat)?;
+                tried.insert((entity, id));
             }
         }
     }
@@ -258,23 +313,24 @@ impl Materializer {
     /// how many.
     fn take_back_missing(&mut self, conn: &Connection) -> Result<usize> {
         let mut missing = Vec::new();
-        for (id, w) in &self.written {
+        for (&(entity, id), w) in &self.written {
             if w.live
-                && let Some(gap) = missing_reference(conn, &mut self.fks, w.entity, *id)?
+                && let Some(gap) = missing_reference(conn, &mut self.fks, entity, id)?
             {
-                missing.push((*id, gap));
+                missing.push(((entity, id), gap));
             }
         }
-        for (id, (wanted, table)) in &missing {
-            let Some(w) = self.written.get_mut(id) else {
+        for (key, (wanted, table)) in &missing {
+            let Some(w) = self.written.get_mut(key) else {
                 continue;
             };
+            let (entity, id) = *key;
             w.live = false;
             match &w.prior {
                 Some(prior) => write_atomically(conn, prior, false)?,
-                None => delete(conn, w.entity, *id)?,
+                None => delete(conn, entity, id)?,
             }
-            state::mark(conn, *id, Mat::Waiting { id: *wanted, table })?;
+            state::mark(conn, entity, id, Mat::Waiting { id: *wanted, table })?;
         }
         Ok(missing.len())
     }

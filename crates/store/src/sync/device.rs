@@ -304,7 +304,9 @@ impl DeviceStore for Store {
     }
 
     fn apply_pulled(&mut self, entries: &[FeedEntry], cursor: u64) -> Result<()> {
-        super::apply::apply_pulled(&self.conn, self.device_id, entries, cursor)?;
+        crate::relaxed_sync(&self.conn, || {
+            super::apply::apply_pulled(&self.conn, self.device_id, entries, cursor)
+        })?;
         self.nudge_checkpoint();
         Ok(())
     }

@@ -78,8 +78,9 @@ pub(crate) fn leave_scope(conn: &Connection, me: Uuid, scope: &Scope) -> Result<
         }
         conn.execute("DELETE FROM households WHERE id = ?1", [&id])?;
         conn.execute(
-            "DELETE FROM entity_states WHERE entity_id IN
-                 (SELECT entity_id FROM ops WHERE json_extract(body, '$.scope_path') = ?1)",
+            "DELETE FROM entity_states WHERE (entity_id, entity) IN
+                 (SELECT entity_id, entity FROM ops
+                  WHERE json_extract(body, '$.scope_path') = ?1)",
             [&path],
         )?;
         conn.execute(

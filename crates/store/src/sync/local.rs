@@ -141,18 +141,16 @@ fn commit_op(
     Ok((op, row))
 }
 
-/// The merge state of `record`'s id, refusing an id that belongs to another entity.
+/// The merge state of record `entity`/`id`, refusing an id that a record of another entity
+/// already has (ids are unique across kinds; the server refuses a second kind of an id).
 fn current_state(conn: &Connection, entity: &str, id: Uuid) -> Result<Option<StateRow>> {
-    let current = state::load(conn, id)?;
-    if let Some(row) = &current
-        && row.entity != entity
-    {
+    if let Some(other) = state::other_kinds(conn, entity, id)?.into_iter().next() {
         return Err(StoreError::Sync {
             code: "entity_mismatch",
-            message: format!("{id} is a {}, not a {entity}", row.entity),
+            message: format!("{id} is a {other}, not a {entity}"),
         });
     }
-    Ok(current)
+    state::load(conn, entity, id)
 }
 
 fn record_change(
@@ -189,7 +187,7 @@ fn record_change(
     if record_from_fields(entity, id, &winners).ok().as_ref() != Some(record) {
         m.track(id, entity, Some(record.clone()));
         let mat = m.materialize(conn, entity, id, &winners, false)?;
-        state::mark(conn, id, mat)?;
+        state::mark(conn, entity, id, mat)?;
     }
     Ok(Some(op))
 }
@@ -197,11 +195,12 @@ fn record_change(
 fn resolve_conflict(
     conn: &Connection,
     stamp: Stamp<'_>,
+    entity: &str,
     entity_id: Uuid,
     field: &str,
     value: Value,
 ) -> Result<Operation> {
-    let row = state::load(conn, entity_id)?.ok_or(StoreError::NotFound {
+    let row = state::load(conn, entity, entity_id)?.ok_or(StoreError::NotFound {
         entity: "entity_state",
         id: Some(entity_id),
     })?;
@@ -287,12 +286,15 @@ impl Store {
         Ok(op)
     }
 
-    /// Settles a conflict (or sets one field): writes `value` to `field` of record `entity_id`,
+    /// Settles a conflict (or sets one field): writes `value` to `field` of record
+    /// `entity`/`entity_id` (a [`crate::Conflict`]'s `entity` and `entity_id`),
     /// naming every current head of that field in `base`, so that every replica shows `value`
     /// from then on (even when `value` is one of the values already there). The resulting record
     /// is validated like any change; the operation carries the record's scope path.
+    #[allow(clippy::too_many_arguments)]
     pub fn resolve_conflict(
         &mut self,
+        entity: &str,
         entity_id: Uuid,
         field: &str,
         value: Value,
@@ -308,7 +310,7 @@ impl Store {
             recorded_at,
         };
         write_transaction(&self.conn, |conn| {
-            resolve_conflict(conn, stamp, entity_id, field, value)
+            resolve_conflict(conn, stamp, entity, entity_id, field, value)
         })
     }
 }

@@ -49,9 +49,13 @@ impl Store {
             .collect())
     }
 
-    /// The merge state of one record.
-    pub fn entity_state(&self, id: Uuid) -> std::result::Result<Option<EntityState>, StoreError> {
-        Ok(state::load(&self.conn, id)?.map(|row| row.state))
+    /// The merge state of one record (`entity` as [`bangfu_core::Record::entity`] names it).
+    pub fn entity_state(
+        &self,
+        entity: &str,
+        id: Uuid,
+    ) -> std::result::Result<Option<EntityState>, StoreError> {
+        Ok(state::load(&self.conn, entity, id)?.map(|row| row.state))
     }
 
     /// Every field in conflict, by entity, id and field.
@@ -139,12 +143,18 @@ impl Store {
     }
 
     /// Every operation of a record (local and pulled), by HLC: its history, overwritten values
-    /// included.
-    pub fn history(&self, entity_id: Uuid) -> std::result::Result<Vec<Operation>, StoreError> {
+    /// included. Only the operations of kind `entity`: another kind's under the same id are
+    /// another record's.
+    pub fn history(
+        &self,
+        entity: &str,
+        entity_id: Uuid,
+    ) -> std::result::Result<Vec<Operation>, StoreError> {
         ops::select(
             &self.conn,
-            "SELECT body FROM ops WHERE entity_id = ?1 ORDER BY hlc, origin_device, op_id",
-            [entity_id.as_bytes()],
+            "SELECT body FROM ops WHERE entity_id = ?1 AND entity = ?2
+             ORDER BY hlc, origin_device, op_id",
+            params![entity_id.as_bytes(), entity],
         )
     }
 

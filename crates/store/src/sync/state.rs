@@ -1,4 +1,6 @@
-//! The `entity_states` table: the per-field merge state of every record that operations touched.
+//! The `entity_states` table: the per-field merge state of every record that operations touched,
+//! keyed by the record's entity kind and id (migration 0003): an operation that carries an id
+//! another kind uses is merged under its own kind, never into the other record.
 //!
 //! A record changed by one operation only (most records, and every append-only one) is stored as
 //! a reference to that operation (`sole_op`): its merge state is that operation's fields, each a
@@ -111,14 +113,26 @@ fn row_of(r: &rusqlite::Row<'_>) -> Result<(Uuid, StateRow)> {
     Ok((id, decode(id, r.get(0)?, full, super::text_or_null(r, 5)?)?))
 }
 
-/// The merge state of record `id`, if any operation touched it.
-pub(crate) fn load(conn: &Connection, id: Uuid) -> Result<Option<StateRow>> {
-    let mut st = conn.prepare_cached(&format!("{SELECT} WHERE s.entity_id = ?1"))?;
-    let mut rows = st.query([id.as_bytes()])?;
+/// The merge state of record `entity`/`id`, if any operation touched it.
+pub(crate) fn load(conn: &Connection, entity: &str, id: Uuid) -> Result<Option<StateRow>> {
+    let mut st = conn.prepare_cached(&format!(
+        "{SELECT} WHERE s.entity_id = ?1 AND s.entity = ?2"
+    ))?;
+    let mut rows = st.query(params![id.as_bytes(), entity])?;
     match rows.next()? {
         Some(r) => Ok(Some(row_of(r)?.1)),
         None => Ok(None),
     }
+}
+
+/// The kinds other than `entity` that have a merge state under `id` (ids are meant to be unique
+/// across kinds: a local change never makes a second kind of an id).
+pub(crate) fn other_kinds(conn: &Connection, entity: &str, id: Uuid) -> Result<Vec<String>> {
+    let mut st = conn.prepare_cached(
+        "SELECT entity FROM entity_states WHERE entity_id = ?1 AND entity <> ?2 ORDER BY entity",
+    )?;
+    let rows = st.query_map(params![id.as_bytes(), entity], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Every state, by entity then id (for tests and diagnostics).
@@ -141,7 +155,7 @@ pub(crate) fn insert_first(conn: &Connection, op: &Operation, mat: Mat) -> Resul
         .prepare_cached(
             "INSERT INTO entity_states (entity_id, entity, sole_op, materialized, waiting_for,
                  waiting_in)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (entity_id) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (entity_id, entity) DO NOTHING",
         )?
         .execute(params![
             op.entity_id.as_bytes(),
@@ -154,7 +168,7 @@ pub(crate) fn insert_first(conn: &Connection, op: &Operation, mat: Mat) -> Resul
     Ok(n == 1)
 }
 
-/// Writes the full state of an existing record.
+/// Writes the full state of an existing record (of kind `row.entity`).
 pub(crate) fn save(conn: &Connection, id: Uuid, row: &StateRow, mat: Mat) -> Result<()> {
     let json = serde_json::to_string(&row.state).map_err(|e| crate::StoreError::Sync {
         code: "encode_failed",
@@ -165,7 +179,7 @@ pub(crate) fn save(conn: &Connection, id: Uuid, row: &StateRow, mat: Mat) -> Res
     conn.prepare_cached(
         "UPDATE entity_states SET scope_path = ?2, hlc_max = ?3, sole_op = NULL, state = ?4,
              conflicted = ?5, materialized = ?6, waiting_for = ?7, waiting_in = ?8
-         WHERE entity_id = ?1",
+         WHERE entity_id = ?1 AND entity = ?9",
     )?
     .execute(params![
         id.as_bytes(),
@@ -175,41 +189,54 @@ pub(crate) fn save(conn: &Connection, id: Uuid, row: &StateRow, mat: Mat) -> Res
         conflicted,
         done,
         waiting_for.as_ref().map(|u| u.as_bytes().as_slice()),
-        waiting_in
+        waiting_in,
+        row.entity
     ])?;
     Ok(())
 }
 
-/// Records whether record `id` is materialized.
-pub(crate) fn mark(conn: &Connection, id: Uuid, mat: Mat) -> Result<()> {
+/// Records whether record `entity`/`id` is materialized.
+pub(crate) fn mark(conn: &Connection, entity: &str, id: Uuid, mat: Mat) -> Result<()> {
     let (done, waiting_for, waiting_in) = mat.columns();
     conn.prepare_cached(
         "UPDATE entity_states SET materialized = ?2, waiting_for = ?3, waiting_in = ?4
-         WHERE entity_id = ?1",
+         WHERE entity_id = ?1 AND entity = ?5",
     )?
     .execute(params![
         id.as_bytes(),
         done,
         waiting_for.as_ref().map(|u| u.as_bytes().as_slice()),
-        waiting_in
+        waiting_in,
+        entity
     ])?;
     Ok(())
 }
 
-/// Records waiting for a missing reference: `(record id, the id it waits for, its table)`.
-pub(crate) fn waiting(conn: &Connection) -> Result<Vec<(Uuid, Uuid, String)>> {
+/// A record waiting for a missing reference.
+#[derive(Debug, Clone)]
+pub(crate) struct Waiting {
+    pub entity: String,
+    pub id: Uuid,
+    /// The id it waits for, and that record's table.
+    pub wanted: Uuid,
+    pub table: String,
+}
+
+/// Records waiting for a missing reference.
+pub(crate) fn waiting(conn: &Connection) -> Result<Vec<Waiting>> {
     let mut st = conn.prepare_cached(
-        "SELECT entity_id, waiting_for, waiting_in FROM entity_states
+        "SELECT entity, entity_id, waiting_for, waiting_in FROM entity_states
          WHERE materialized = 0 AND waiting_for IS NOT NULL",
     )?;
     let mut rows = st.query([])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push((
-            super::uuid_of(super::blob(r, 0)?, "entity_state", "entity_id")?,
-            super::uuid_of(super::blob(r, 1)?, "entity_state", "waiting_for")?,
-            r.get(2)?,
-        ));
+        out.push(Waiting {
+            entity: r.get(0)?,
+            id: super::uuid_of(super::blob(r, 1)?, "entity_state", "entity_id")?,
+            wanted: super::uuid_of(super::blob(r, 2)?, "entity_state", "waiting_for")?,
+            table: r.get(3)?,
+        });
     }
     Ok(out)
 }

@@ -130,3 +130,27 @@ pub fn count(s: &Store, table: &str) -> i64 {
         .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
         .expect("count")
 }
+
+/// A visit operation that carries the id of household `ids::lifted()` (another device's, or a
+/// server's before it refused such ids).
+pub fn visit_with_the_households_id(ops: &[Operation]) -> (Operation, bangfu_core::Visit) {
+    let mut visit = common::new_visit(
+        0,
+        common::ids::monitored(),
+        common::ids::cadre_a(),
+        "2024-07-08T09:00:00+08:00",
+    );
+    visit.id = common::ids::lifted();
+    let mut op = ops
+        .iter()
+        .find(|o| o.entity == "visit" && o.create)
+        .expect("a visit creation")
+        .clone();
+    op.op_id = common::id(0xfa);
+    op.origin_device = device(9);
+    op.origin_seq = 1;
+    op.entity_id = visit.id;
+    op.fields = Operation::fields_of(&Record::Visit(visit.clone()));
+    op.scope_path = scope_of(&Record::Visit(visit.clone()));
+    (op, visit)
+}

@@ -149,7 +149,10 @@ impl RawPullResponse<'_> {
 impl HttpTransport {
     /// A transport to the server at `base_url` (e.g. `https://sync.xinfeng.gov.cn/` or
     /// `http://127.0.0.1:8080`; a path prefix is kept). HTTPS needs the crate feature `rustls`.
+    /// Plain HTTP only to a loopback or private address ([`crate::server_url`]).
     pub fn new(base_url: &str, options: HttpOptions) -> Result<HttpTransport, TransportError> {
+        crate::server_url::check_server_url(base_url)
+            .map_err(|e| TransportError::Config(format!("server address `{base_url}`: {e}")))?;
         let mut base = Url::parse(base_url)
             .map_err(|e| TransportError::Config(format!("bad server address `{base_url}`: {e}")))?;
         match base.scheme() {
@@ -547,16 +550,20 @@ mod tests {
             t.url("v1/push").expect("url").as_str(),
             "http://127.0.0.1:8080/v1/push"
         );
-        let t = HttpTransport::new("http://h/county/", HttpOptions::default()).expect("ok");
+        let t = HttpTransport::new("http://10.0.0.5/county/", HttpOptions::default()).expect("ok");
         assert_eq!(
             t.url("v1/pull").expect("url").as_str(),
-            "http://h/county/v1/pull"
+            "http://10.0.0.5/county/v1/pull"
         );
-        let t = HttpTransport::new("http://h/county", HttpOptions::default()).expect("ok");
+        let t = HttpTransport::new("http://10.0.0.5/county", HttpOptions::default()).expect("ok");
         assert_eq!(
             t.url("v1/pull").expect("url").as_str(),
-            "http://h/county/v1/pull"
+            "http://10.0.0.5/county/v1/pull"
         );
+        assert!(matches!(
+            HttpTransport::new("http://sync.example.org", HttpOptions::default()),
+            Err(TransportError::Config(_))
+        ));
         assert!(matches!(
             HttpTransport::new("ftp://h", HttpOptions::default()),
             Err(TransportError::Config(_))
