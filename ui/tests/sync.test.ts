@@ -20,6 +20,17 @@ describe('同步 (sync)', () => {
     expectNoPageErrors(page);
   });
 
+  test('a phone whose clock is wrong is told what to do; records stamped in the future are counted', async () => {
+    const page = await open('/sync', { clockWrong: true });
+    await page.locator('[data-test=sync-now]').click();
+    const warning = page.locator('[data-test=clock-warning]');
+    await warning.waitFor();
+    await expect(warning.textContent()).resolves.toContain('手机时间不准');
+    await expect(warning.textContent()).resolves.toContain('设为自动');
+    await expect(page.textContent('[data-test=future-received]')).resolves.toContain('收到 2 条时间异常的记录');
+    expectNoPageErrors(page);
+  });
+
   test('offline: the failure in plain words, what to do, and retry', async () => {
     const page = await open('/sync', { syncFailure: 'offline' });
     await page.locator('[data-test=sync-now]').click();

@@ -71,6 +71,29 @@ pub struct SyncReport {
     pub photos_uploaded: u32,
     pub photos_failed: u32,
     pub failure: Option<SyncFailure>,
+    /// Set when this phone's clock is more than a day off the server's: what to do, in words.
+    pub clock_warning: Option<String>,
+    /// Records received that the server flagged as stamped far in the future (another phone's
+    /// clock is wrong): kept, and this phone's clock did not follow them.
+    pub future_received: u64,
+}
+
+/// One day: a phone's clock further off the server's than this is wrong.
+const CLOCK_TOLERANCE_MS: i64 = 24 * 3600 * 1000;
+
+/// What to tell the user when the phone's clock (`device_ms`) is more than a day off the
+/// server's (`server_ms`), in words; `None` when it is close enough.
+pub(crate) fn clock_warning(device_ms: i64, server_ms: u64) -> Option<String> {
+    let server_ms = i64::try_from(server_ms).unwrap_or(i64::MAX);
+    let off = device_ms.saturating_sub(server_ms);
+    if off.abs() <= CLOCK_TOLERANCE_MS {
+        return None;
+    }
+    let days = (off.abs() + CLOCK_TOLERANCE_MS / 2) / CLOCK_TOLERANCE_MS;
+    let way = if off > 0 { "快" } else { "慢" };
+    Some(format!(
+        "本机时间比服务器{way}约 {days} 天。请在手机“设置”中把日期和时间设为自动：时间不准，本机的修改会盖过别人后来的修改，或被别人早先的修改盖过。已记录的内容按您填写的日期计算，不受影响。"
+    ))
 }
 
 /// Changes waiting, by kind of record.
@@ -371,5 +394,22 @@ mod tests {
             );
         }
         assert!(rejected_zh("visit", "something_new").contains("something_new"));
+    }
+
+    #[test]
+    fn a_clock_more_than_a_day_off_the_servers_is_told_with_what_to_do() {
+        use super::clock_warning;
+        let server = 1_800_000_000_000u64;
+        let day = 24 * 3600 * 1000i64;
+        let s = server as i64;
+        assert_eq!(clock_warning(s, server), None);
+        assert_eq!(clock_warning(s + day - 1, server), None);
+        let ahead = clock_warning(s + 3650 * day, server).expect("ten years ahead");
+        assert!(
+            ahead.contains("快约 3650 天") && ahead.contains("设为自动"),
+            "{ahead}"
+        );
+        let behind = clock_warning(s - 2 * day, server).expect("two days behind");
+        assert!(behind.contains("慢约 2 天"), "{behind}");
     }
 }

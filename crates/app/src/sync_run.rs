@@ -262,6 +262,8 @@ impl Syncer {
             rejected: Vec::new(),
             photos_uploaded: 0,
             photos_failed: 0,
+            clock_warning: None,
+            future_received: 0,
             failure: None,
         };
         let reuse = clients
@@ -302,6 +304,10 @@ impl Syncer {
             Ok(r) => {
                 report.pushed = r.accepted + r.duplicate;
                 report.pulled = r.pulled;
+                report.future_received = r.future_pulled;
+                report.clock_warning = r.server_hlc.and_then(|h| {
+                    crate::sync::clock_warning(job.clock.now().timestamp_millis(), h.wall_ms())
+                });
                 report.rejected = r
                     .rejected
                     .iter()

@@ -204,6 +204,10 @@ enum Outcome {
     Rejected(Reason),
 }
 
+/// Where an operation's record lies: its derived path, its household, and its stored path before
+/// the operation.
+type Placed = (String, Option<Uuid>, Option<String>);
+
 /// What the writer keeps across the operations of one batch.
 struct Writer<'b> {
     batch: &'b Batch<'b>,
@@ -244,7 +248,7 @@ impl Writer<'_> {
         &self,
         op: &Operation,
         record: &Record,
-    ) -> Result<Result<(String, Option<Uuid>, Option<String>), Reason>, StorageError> {
+    ) -> Result<Result<Placed, Reason>, StorageError> {
         let kinds = self.places.kinds_of(op.entity_id)?;
         if kinds.iter().any(|k| *k != op.entity) {
             return Ok(Err(reason(
@@ -385,6 +389,7 @@ impl Writer<'_> {
 /// Applies `req` (see the crate docs for the rules) and answers it. With read connections in
 /// `readers` (a file database) and a large batch, operations are checked ahead on that many
 /// threads ([`precheck`](super::precheck)).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn push(
     conn: &mut Connection,
     clock: &Mutex<HlcClock>,

@@ -17,4 +17,13 @@ pushed: number,
 /**
  * Others' changes received.
  */
-pulled: number, rejected: Array<RejectedItem>, photos_uploaded: number, photos_failed: number, failure: SyncFailure | null, };
+pulled: number, rejected: Array<RejectedItem>, photos_uploaded: number, photos_failed: number, failure: SyncFailure | null, 
+/**
+ * Set when this phone's clock is more than a day off the server's: what to do, in words.
+ */
+clock_warning: string | null, 
+/**
+ * Records received that the server flagged as stamped far in the future (another phone's
+ * clock is wrong): kept, and this phone's clock did not follow them.
+ */
+future_received: number, };

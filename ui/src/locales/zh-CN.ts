@@ -326,6 +326,8 @@ export default {
     phase: { push: '正在上传记录', pull: '正在下载记录', photos: '正在上传照片' },
     photosAfter: '照片在记录之后上传，不影响记录同步。',
     done: '同步完成：上传 {pushed} 条，下载 {pulled} 条',
+    clockWrong: '手机时间不准',
+    futureReceived: '收到 {n} 条时间异常的记录（有手机的时间设置错误）：已保存，本机时间不受影响。',
     failed: '同步没有完成',
     whatToDo: '怎么办：',
     rejected: '被服务器拒绝的记录',

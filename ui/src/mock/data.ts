@@ -290,6 +290,8 @@ export const syncStatus = (over: Partial<SyncStatus> = {}): SyncStatus => ({
     photos_uploaded: 9,
     photos_failed: 0,
     failure: null,
+    clock_warning: null,
+    future_received: 0,
   },
   last_success_at: '2025-12-18T17:41:12+08:00',
   rejected: [],

@@ -30,6 +30,8 @@ export interface MockScenario {
   fail?: Record<string, AppError>;
   /** `sync_now` ends with this failure code (`offline`, `unauthorized`, …). */
   syncFailure?: string;
+  /** A sync that finds this phone's clock wrong and receives records stamped in the future. */
+  clockWrong?: boolean;
   /** `sync_status` answers with these fields. */
   syncStatus?: Partial<SyncStatus>;
   /** No tasks, no alerts. */
@@ -206,6 +208,8 @@ export function installMock() {
         rejected: [],
         photos_uploaded: 0,
         photos_failed: 0,
+        clock_warning: null,
+        future_received: 0,
         failure: {
           code: scenario.syncFailure,
           message_zh: `${message}已录入的数据都保存在手机上，不会丢失。`,
@@ -234,6 +238,10 @@ export function installMock() {
       photos_uploaded: 7,
       photos_failed: 0,
       failure: null,
+      clock_warning: scenario.clockWrong
+        ? '本机时间比服务器快约 3650 天。请在手机“设置”中把日期和时间设为自动：时间不准，本机的修改会盖过别人后来的修改，或被别人早先的修改盖过。已记录的内容按您填写的日期计算，不受影响。'
+        : null,
+      future_received: scenario.clockWrong ? 2 : 0,
     };
     status = { ...status, pending_ops: 0, pending: [], photos_waiting: 0, photos_waiting_bytes: 0, last_sync: report, last_success_at: report.finished_at };
     return report;

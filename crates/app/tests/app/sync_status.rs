@@ -40,6 +40,8 @@ fn sync_status_counts_what_waits_and_keeps_the_last_run() {
         rejected: vec![],
         photos_uploaded: 0,
         photos_failed: 0,
+        clock_warning: None,
+        future_received: 0,
         failure: Some(SyncFailure::from_code("offline", true)),
     };
     f.app.record_sync_run(&failed).expect("record");

@@ -136,6 +136,11 @@ pub struct SyncReport {
     pub rejected: Vec<RejectedOp>,
     /// Feed entries pulled and applied.
     pub pulled: u64,
+    /// Of those, entries the server flagged as stamped far in the future (a phone's clock set
+    /// wrong): kept, without moving this device's clock there.
+    pub future_pulled: u64,
+    /// The server's clock in its last answer, to tell the user when the phone's clock is wrong.
+    pub server_hlc: Option<bangfu_core::sync::Hlc>,
     /// The feed cursor at the end.
     pub cursor: u64,
     /// Households dropped because they left the device's scope.

@@ -100,6 +100,8 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
             self.store
                 .observe_server_clock(page.server_hlc)
                 .map_err(SyncError::store)?;
+            self.report.future_pulled += page.entries.iter().filter(|e| e.future).count() as u64;
+            self.report.server_hlc = Some(page.server_hlc);
             pulled += page.entries.len() as u64;
             cursor = page.cursor;
             let more = page.has_more;

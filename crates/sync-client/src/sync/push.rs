@@ -149,6 +149,7 @@ impl<S: DeviceStore, T: Transport> Run<'_, S, T> {
             self.store
                 .observe_server_clock(response.server_hlc)
                 .map_err(SyncError::store)?;
+            self.report.server_hlc = Some(response.server_hlc);
             // Only answers up to `device_seq` are final; past a gap they are resent.
             let settled_to = last.min(response.device_seq);
             let settled = settled_results(&response, first, settled_to)?;
