@@ -33,14 +33,7 @@ fn codes(body: &Value) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cadre_cannot_write_for_an_unpaired_household_by_any_path() {
     let api = Api::start().await;
-    let admin = county_token(
-        &*api.storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let admin = api.admin();
     let mut dev = Device::new(200);
     dev.author = id(CADRE_ID);
     let token = api
@@ -139,14 +132,7 @@ async fn a_cadre_cannot_write_for_an_unpaired_household_by_any_path() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoked_disabled_expired_forged_and_missing_tokens_are_refused() {
     let api = Api::start().await;
-    let admin = county_token(
-        &*api.storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let admin = api.admin();
     let mut dev = Device::new(300);
     dev.author = id(SECRETARY_ID);
     let token = api
@@ -244,14 +230,7 @@ async fn revoked_disabled_expired_forged_and_missing_tokens_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_bad_sign_ins_are_slowed_down() {
     let api = Api::start().await;
-    let admin = county_token(
-        &*api.storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let admin = api.admin();
     let (status, _) = api
         .post(
             Some(&admin),

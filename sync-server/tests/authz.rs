@@ -10,7 +10,7 @@ mod common;
 use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::{OpStatus, PullResponse, PushResponse};
 use bangfu_server::SyncStorage;
-use bangfu_server::auth::{Role, county_token};
+use bangfu_server::auth::Role;
 use common::api::*;
 use common::*;
 use serde_json::{Value, json};
@@ -179,14 +179,7 @@ fn reads(role: Role) -> &'static [u128] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_entity_kind_role_and_scope_is_written_and_read_as_the_table_says() {
     let api = Api::start().await;
-    let admin = county_token(
-        &*api.storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let admin = api.admin();
     let mut n = 0u128;
     let mut failures = Vec::new();
     // (kind, household) of every record a role wrote, to check the reads after.
@@ -282,17 +275,6 @@ async fn cadre(api: &Api, admin: &str, n: u128, username: &str) -> (Device, Stri
     (dev, token)
 }
 
-fn admin_token(api: &Api) -> String {
-    county_token(
-        &*api.storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin")
-}
-
 /// Pushes one operation and answers its code ("A" for accepted).
 async fn push_one(api: &Api, token: &str, dev: &Device, op: Operation) -> String {
     let (status, body) = api.push(token, dev, vec![op]).await;
@@ -303,7 +285,7 @@ async fn push_one(api: &Api, token: &str, dev: &Device, op: Operation) -> String
 async fn a_cadre_cannot_regain_a_household_by_editing_her_pairing_and_the_grace_follows_the_server()
 {
     let api = Api::start().await;
-    let admin = admin_token(&api);
+    let admin = api.admin();
     let (mut dev, token) = cadre(&api, &admin, 600, "ganbu").await;
     // Her device is served its feed while paired with household 0.
     let (status, _) = api.get(Some(&token), "/v1/pull?after=0").await;
@@ -367,7 +349,7 @@ async fn a_cadre_cannot_regain_a_household_by_editing_her_pairing_and_the_grace_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claimed_path_never_refiles_a_record_and_the_feed_follows_the_household() {
     let api = Api::start().await;
-    let admin = admin_token(&api);
+    let admin = api.admin();
     let (_, cadre_token) = cadre(&api, &admin, 700, "ganbu").await;
     let mut sec = Device::new(701);
     sec.author = id(SECRETARY_ID);
@@ -467,7 +449,7 @@ async fn a_claimed_path_never_refiles_a_record_and_the_feed_follows_the_househol
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corrections_ids_and_resends_cannot_reach_other_records() {
     let api = Api::start().await;
-    let admin = admin_token(&api);
+    let admin = api.admin();
     let (mut dev, token) = cadre(&api, &admin, 800, "ganbu").await;
     let own = visit_of(&mut dev, 1, 0, CADRE_ID);
     assert_eq!(push_one(&api, &token, &dev, own.clone()).await, "A");

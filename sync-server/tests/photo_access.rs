@@ -14,77 +14,9 @@ use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::{OpStatus, PushResponse};
 use bangfu_demo::{DemoImageKind, demo_images};
 use bangfu_server::{ServerConfig, SqliteStorage, router_with_photos};
+use common::api::{CADRE2_ID, TOWNSHIP2, path_of, seed};
 use common::*;
 use serde_json::{Value, json};
-
-const TOWNSHIP2: &str = "360722/360722101";
-const VILLAGE3: &str = "360722/360722101/360722101201";
-const TOWNSHIP2_ID: u128 = 5;
-const VILLAGE3_ID: u128 = 6;
-const UNIT2_ID: u128 = 11;
-const CADRE2_ID: u128 = 21;
-
-/// Households 0..4 as in `county_ops` (0, 2 in VILLAGE; 1, 3 in VILLAGE2; paired with cadre 20);
-/// 4 in VILLAGE and 5 in VILLAGE3 (another township), paired with cadre 21.
-fn seed(dev: &mut Device) -> Vec<Operation> {
-    let mut ops = county_ops(dev, 4);
-    ops.push(dev.op(
-        "area",
-        id(TOWNSHIP2_ID),
-        true,
-        json!({"code": "360722101", "name": "大塘埠镇", "level": "township", "parent_id": id(COUNTY_ID)}),
-        TOWNSHIP2,
-    ));
-    ops.push(dev.op(
-        "area",
-        id(VILLAGE3_ID),
-        true,
-        json!({"code": "360722101201", "name": "东村", "level": "village", "parent_id": id(TOWNSHIP2_ID)}),
-        VILLAGE3,
-    ));
-    ops.push(dev.op(
-        "unit",
-        id(UNIT2_ID),
-        true,
-        json!({"name": "县教育局"}),
-        COUNTY,
-    ));
-    ops.push(dev.op(
-        "person",
-        id(CADRE2_ID),
-        true,
-        json!({"name": "李四", "unit_id": id(UNIT2_ID), "roles": [{"role": "cadre", "from": "2024-01-01"}]}),
-        COUNTY,
-    ));
-    for (i, village, path) in [(4u128, VILLAGE_ID, VILLAGE), (5, VILLAGE3_ID, VILLAGE3)] {
-        let scope = format!("{path}/h:{}", id(HOUSEHOLD_BASE + i));
-        ops.push(dev.op(
-            "household",
-            id(HOUSEHOLD_BASE + i),
-            true,
-            json!({"village_id": id(village), "head_name": format!("户主{i}"),
-                   "class_history": [{"from": "2024-01-01", "class": "lifted"}], "risks": []}),
-            &scope,
-        ));
-        ops.push(dev.op(
-            "pairing",
-            id(PAIRING_BASE + i),
-            true,
-            json!({"household_id": id(HOUSEHOLD_BASE + i), "cadre_id": id(CADRE2_ID), "start": "2024-01-01"}),
-            &scope,
-        ));
-    }
-    ops
-}
-
-fn path_of(h: u128) -> String {
-    let village = match h {
-        0 | 2 | 4 => VILLAGE,
-        1 | 3 => VILLAGE2,
-        _ => VILLAGE3,
-    };
-    format!("{village}/h:{}", id(HOUSEHOLD_BASE + h))
-}
 
 /// A demo image of `kind` (real, checkable images), the `n`-th of that kind.
 fn image(kind: DemoImageKind, n: usize) -> (String, Vec<u8>) {

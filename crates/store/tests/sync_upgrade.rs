@@ -84,6 +84,7 @@ fn a_store_of_schema_0002_upgrades_in_place_and_its_folded_id_is_split_by_kind()
              {schema}
              INSERT INTO entity_states SELECT * FROM entity_states_0003;
              DROP TABLE entity_states_0003;
+             ALTER TABLE device DROP COLUMN server_epoch;
              DELETE FROM schema_migrations WHERE version >= 3;",
             hex = ids::lifted().simple(),
             schema = schema_0002_of_entity_states(),

@@ -34,6 +34,37 @@ fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
 }
 
+/// Signs `device` in as `importer`, a county-office account bound to the cadre `id(20)` (created
+/// on first use): it imports the county's lists and records the cadre's visits (field records are
+/// authored by the account's person).
+fn importer_token(storage: &SqliteStorage, device: Uuid) -> String {
+    let importer = bangfu_server::auth::NewAccount {
+        username: "importer".into(),
+        display_name: "县级办公室".into(),
+        role: bangfu_server::auth::Role::CountyOffice,
+        person_id: Some(id(20)),
+        unit_id: None,
+        area_path: Some("360722".into()),
+        password: "password-1".into(),
+    };
+    match storage.create_account(&importer, "test", bangfu_server::now_ms()) {
+        Ok(_) | Err(bangfu_server::auth::AccountError::Exists) => {}
+        Err(e) => panic!("cannot create the importer: {e}"),
+    }
+    let (_, token) = storage
+        .sign_in(
+            "importer",
+            "password-1",
+            device,
+            "phone",
+            bangfu_server::now_ms(),
+            bangfu_server::auth::DEFAULT_TOKEN_TTL_MS,
+        )
+        .expect("storage")
+        .expect("signed in");
+    token
+}
+
 fn fields(v: Value) -> BTreeMap<String, Value> {
     match v {
         Value::Object(m) => m.into_iter().collect(),
@@ -149,29 +180,7 @@ async fn two_phones_sync_through_the_real_server() {
         bangfu_server::now_ms(),
     )
     .expect("admin");
-    let importer = bangfu_server::auth::NewAccount {
-        username: "importer".into(),
-        display_name: "县级办公室".into(),
-        role: bangfu_server::auth::Role::CountyOffice,
-        person_id: Some(id(20)),
-        unit_id: None,
-        area_path: Some("360722".into()),
-        password: "password-1".into(),
-    };
-    storage
-        .create_account(&importer, "test", bangfu_server::now_ms())
-        .expect("account");
-    let (_, token) = storage
-        .sign_in(
-            "importer",
-            "password-1",
-            Uuid::from_u128(0xd1),
-            "phone a",
-            bangfu_server::now_ms(),
-            bangfu_server::auth::DEFAULT_TOKEN_TTL_MS,
-        )
-        .expect("storage")
-        .expect("signed in");
+    let token = importer_token(&storage, Uuid::from_u128(0xd1));
     let ta = HttpTransport::new(
         &base,
         HttpOptions {
@@ -304,7 +313,7 @@ async fn after_a_restore_pipelined_phones_resend_what_was_lost_over_http() {
         bangfu_server::auth::county_token(&*storage, "admin", "password-1", id(device), now)
             .expect("token")
     };
-    let (token_a, token_b) = (token(0xd1), token(0xd2));
+    let (token_a, token_b) = (importer_token(&storage, id(0xd1)), token(0xd2));
     let base = serve(storage.clone()).await;
     let opts = SyncOptions {
         batch_size: 8,
@@ -324,6 +333,7 @@ async fn after_a_restore_pipelined_phones_resend_what_was_lost_over_http() {
     let old_epoch = storage.epoch().expect("epoch");
     assert_eq!(backup.epoch, Some(old_epoch));
     for v in 100..140 {
+        a.set_scope_path(&format!("{VILLAGE}/h:{}", id(1_000 + v % 2)));
         a.record(
             "visit",
             id(10_000_000 + v),

@@ -246,6 +246,18 @@ impl Api {
             .collect()
     }
 
+    /// The county office's token (the account `admin`, created on first use).
+    pub fn admin(&self) -> String {
+        county_token(
+            &*self.storage,
+            "admin",
+            PASSWORD,
+            Device::new(1).id,
+            bangfu_server::now_ms(),
+        )
+        .expect("admin")
+    }
+
     pub fn ops(&self) -> u64 {
         self.storage.health().expect("health").last_server_seq
     }

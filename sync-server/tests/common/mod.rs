@@ -246,3 +246,4 @@ pub fn sign_in_cadre(storage: &bangfu_server::SqliteStorage, device: &mut Device
     token
 }
 pub mod api;
+pub mod binary;
