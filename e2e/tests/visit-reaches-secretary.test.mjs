@@ -81,6 +81,12 @@ async function enrol(username) {
   await type(browser, 'input[name=pin]', PIN);
   await type(browser, 'input[name=pin2]', PIN);
   await click(browser, '[data-test=enrol-submit]');
+  // The server here is plain http on loopback: once enrolled, the app says so in a dialog the
+  // user acknowledges (「未加密连接，仅限内网使用」).
+  await shown(browser, '.van-dialog__confirm', 30_000);
+  const warning = await browser.$('.van-dialog__message').getText();
+  assert.match(warning, /未加密连接/);
+  await click(browser, '.van-dialog__confirm');
   // No records yet: the app sends the user to 同步.
   await shown(browser, '[data-test=sync]', 30_000);
 }
