@@ -1,11 +1,10 @@
 //! Which records name which photo, and which device uploaded which (tables `photo_refs` and
 //! `photo_uploads`, migration 6 of issue 11): what the photo routes' access check reads
-//! (`crate::photos`). A pair is written when an operation naming the photo is accepted, in the
-//! push's transaction; the migration back-filled the operations stored before it.
+//! (`crate::photos`). The pairs are written from the accepted operations before an access check
+//! ([`catch_up`], migration 7), not in the push; migration 6 back-filled the operations stored
+//! before it.
 
-use bangfu_core::sync::op::Operation;
 use rusqlite::{Connection, params};
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::codec::{self, u64_to_sql};
@@ -18,40 +17,46 @@ use crate::photos::{PhotoRefStorage, PhotoRefs};
 /// field of any record kind holds a hash.
 pub(crate) const PHOTO_FIELDS: &[(&str, &str)] = &[("visit", "photos"), ("visit", "signature")];
 
-/// The photos `op` names.
-fn named_photos(op: &Operation) -> Vec<&str> {
-    let mut named = Vec::new();
-    for (entity, field) in PHOTO_FIELDS {
-        if op.entity != *entity {
-            continue;
-        }
-        match op.fields.get(*field) {
-            Some(Value::String(s)) => named.push(s.as_str()),
-            Some(Value::Array(items)) => named.extend(items.iter().filter_map(Value::as_str)),
-            _ => {}
-        }
-    }
-    named
-}
-
-/// Notes the photos an accepted operation names. Called in the push's transaction, once the
-/// operation is stored.
-pub(super) fn note(conn: &Connection, op: &Operation) -> Result<(), StorageError> {
-    let named = named_photos(op);
-    if named.is_empty() {
+/// Brings `photo_refs` up to date with the operations accepted since the last time, in one
+/// transaction of `conn` (the writer). Run before a photo's access is checked, not in the push:
+/// inserting each pushed hash at its random place of the index, batch by batch, made a bulk push
+/// rewrite most of the index at every commit.
+pub(super) fn catch_up(conn: &mut Connection) -> Result<(), StorageError> {
+    let (through, newest): (i64, i64) = conn.query_row(
+        "SELECT (SELECT through_seq FROM photo_refs_state WHERE id = 1),
+                (SELECT COALESCE(MAX(server_seq), 0) FROM ops)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if newest <= through {
         return Ok(());
     }
-    let mut st = conn.prepare_cached(
-        "INSERT OR IGNORE INTO photo_refs (sha, entity, entity_id) VALUES (?1, ?2, ?3)",
-    )?;
-    for sha in named {
-        st.execute(params![sha, op.entity, codec::id(&op.entity_id)])?;
+    let tx = conn.transaction()?;
+    {
+        // A field holds a hash or an array of hashes: `json_each` yields the one or the many.
+        let mut st = tx.prepare_cached(
+            "INSERT OR IGNORE INTO photo_refs (sha, entity, entity_id)
+             SELECT p.value, o.entity, o.entity_id
+             FROM ops o, json_each(o.body, '$.fields.' || ?4) p
+             WHERE o.server_seq > ?1 AND o.server_seq <= ?2 AND o.entity = ?3
+               AND p.type = 'text'
+             ORDER BY p.value",
+        )?;
+        for (entity, field) in PHOTO_FIELDS {
+            st.execute(params![through, newest, entity, field])?;
+        }
     }
+    tx.execute(
+        "UPDATE photo_refs_state SET through_seq = ?1 WHERE id = 1",
+        [newest],
+    )?;
+    tx.commit()?;
     Ok(())
 }
 
 impl PhotoRefStorage for SqliteStorage {
     fn photo_refs(&self, device: Uuid, shas: &[&str]) -> Result<Vec<PhotoRefs>, StorageError> {
+        catch_up(&mut *lock(&self.writer)?)?;
         self.read(|c| {
             let mut paths = c.prepare_cached(
                 "SELECT e.scope_path FROM photo_refs r
@@ -91,9 +96,11 @@ mod tests {
     use std::collections::BTreeSet;
 
     use bangfu_core::sync::import::{ImportStamp, dataset_operations};
+    use bangfu_core::sync::op::Operation;
     use bangfu_core::sync::wire::{OpStatus, PushRequest};
     use bangfu_demo::{DemoConfig, demo_images, generate};
     use chrono::{FixedOffset, Utc};
+    use serde_json::Value;
 
     use super::*;
     use crate::SyncStorage;

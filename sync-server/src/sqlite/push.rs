@@ -345,7 +345,6 @@ impl Writer<'_> {
                 ),
             )));
         };
-        super::photo_refs::note(batch.tx, op)?;
         if is_append_only(entity) {
             // Compact: the record and its state are its creating operation (`last_server_seq`).
             batch.write_entity(op, &path, None, None, false, server_seq)?;
