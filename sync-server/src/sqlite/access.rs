@@ -503,7 +503,21 @@ impl AccessStorage for SqliteStorage {
     }
 
     fn scope_of(&self, account: &Account, today: NaiveDate) -> Result<Scope, StorageError> {
-        self.read(|c| scope_in(c, account, today))
+        use std::sync::atomic::Ordering;
+        let key = (account.id, today);
+        let generation = self.scope_generation.load(Ordering::Acquire);
+        if let Some((at, scope)) = lock(&self.scopes)?.get(&key)
+            && *at == generation
+        {
+            return Ok(scope.clone());
+        }
+        let scope = self.read(|c| scope_in(c, account, today))?;
+        let mut cache = lock(&self.scopes)?;
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (generation, scope.clone()));
+        Ok(scope)
     }
 
     fn device_scope(&self, device: Uuid) -> Result<Option<Scope>, StorageError> {

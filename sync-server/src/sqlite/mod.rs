@@ -59,6 +59,12 @@ pub struct SqliteStorage {
     checkpointer: Option<bangfu_store::checkpoint::Checkpointer>,
     /// Committed editable records, shared by the batches' lookups.
     records: refs::SharedRecords,
+    /// Accounts' scopes as last computed, by account and day, with the generation they were
+    /// computed at (a cadre's scope reads every pairing of hers: once per push was a tenth of a
+    /// bulk push).
+    scopes: Mutex<std::collections::HashMap<(i64, chrono::NaiveDate), (u64, crate::auth::Scope)>>,
+    /// Moves on after every push that may change a scope (pairings, people, households, areas).
+    scope_generation: std::sync::atomic::AtomicU64,
     /// The database's epoch (`server_epoch`), read once: only a restore changes it, with the
     /// server stopped.
     epoch: Uuid,
@@ -158,6 +164,8 @@ impl SqliteStorage {
                 .min(MAX_CHECK_WORKERS),
             checkpointer,
             records: refs::SharedRecords::default(),
+            scopes: Mutex::default(),
+            scope_generation: std::sync::atomic::AtomicU64::new(0),
             epoch,
             unknown_signins: Mutex::default(),
         })
@@ -236,6 +244,14 @@ impl SqliteStorage {
         actor: Option<&str>,
         pusher: Option<&crate::authz::Pusher>,
     ) -> Result<PushResponse, StorageError> {
+        // What could change an account's scope (read before the push: a scope computed while it
+        // commits is stored under the generation before, so it is computed again).
+        let scoping = req.ops.iter().any(|o| {
+            matches!(
+                o.entity.as_str(),
+                "pairing" | "person" | "household" | "area"
+            )
+        });
         let mut conn = lock(&self.writer)?;
         let workers = if req.ops.len() >= precheck::MIN_OPS {
             self.check_workers
@@ -260,6 +276,10 @@ impl SqliteStorage {
         drop(conn);
         drop_elsewhere(req);
         self.return_readers(readers)?;
+        if scoping {
+            self.scope_generation
+                .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         if resp.is_ok()
             && let Some(c) = &self.checkpointer
         {
