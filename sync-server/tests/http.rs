@@ -27,20 +27,9 @@ async fn start(config: ServerConfig) -> Server {
     let mut cadre = Device::new(7);
     let cadre_token = sign_in_cadre(&storage, &mut cadre);
     let app = router(Arc::new(storage), config);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
+    let (base, tx) = serve_on_loopback(app).await;
     Server {
-        base: format!("http://{addr}"),
+        base,
         // No connection reuse: a connection the server closed after refusing a body early must
         // not be raced by the next request of the test.
         client: reqwest::Client::builder()

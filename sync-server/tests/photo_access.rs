@@ -63,20 +63,9 @@ impl Server {
         let mut admin_dev = Device::new(1);
         let admin = sign_in_admin(&storage, admin_dev.id);
         let app = router_with_photos(storage.clone(), ServerConfig::default(), service);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let (base, tx) = serve_on_loopback(app).await;
         let server = Server {
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::new(),
             admin,
             _dir: dir,

@@ -136,20 +136,9 @@ impl Api {
         )
         .expect("admin");
         let app = router(storage.clone(), ServerConfig::default());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-        });
+        let (base, tx) = serve_on_loopback(app).await;
         let api = Api {
-            base: format!("http://{addr}"),
+            base,
             client: reqwest::Client::new(),
             storage,
             _shutdown: tx,

@@ -247,3 +247,20 @@ pub fn sign_in_cadre(storage: &bangfu_server::SqliteStorage, device: &mut Device
 }
 pub mod api;
 pub mod binary;
+
+/// Serves `app` on a free loopback port until the returned sender is dropped; its base URL.
+pub async fn serve_on_loopback(app: axum::Router) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    (format!("http://{addr}"), tx)
+}
