@@ -1,5 +1,12 @@
-//! Schema migrations: an ordered list of SQL files, each applied once in its own transaction and
+//! Schema migrations: an ordered list of SQL texts, each applied once in its own transaction and
 //! recorded in `schema_migrations` with a checksum of its text.
+//!
+//! [`apply`] is the one migration runner of bangfu's SQLite files: the store's database (this
+//! crate's [`MIGRATIONS`]), the app's local tables and the server's database each pass their own
+//! list. A database made before its list was run here, which counted its migrations only in
+//! `PRAGMA user_version`, is adopted: its first `user_version` migrations are recorded as applied.
+//! After every run `user_version` is the highest applied version, so an older build that still
+//! reads `user_version` refuses a database from a newer one.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
@@ -78,11 +85,61 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<Vec<u32>, StoreError> {
     apply(conn, MIGRATIONS)
 }
 
-pub(crate) fn apply(
-    conn: &mut Connection,
+///
+/// `migrations` must be numbered 1, 2, 3 … in order. Each one runs in its own `IMMEDIATE`
+/// transaction with its `schema_migrations` row: a failing migration leaves nothing of itself
+/// behind ([`MigrationProblem::Failed`]). A recorded migration this build does not know
+/// ([`MigrationProblem::UnknownToThisBuild`]) or whose text differs
+/// ([`MigrationProblem::ChecksumMismatch`]) refuses the whole database before anything is applied.
+pub fn apply(conn: &mut Connection, migrations: &[Migration]) -> Result<Vec<u32>, StoreError> {
+    adopt_user_version(conn, migrations)?;
+    let applied = check_applied(conn, migrations)?;
+    let now_applied = apply_missing(conn, migrations, &applied)?;
+    if let Some(top) = migrations.iter().map(|m| m.version).max() {
+        let have: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if have < top {
+            conn.pragma_update(None, "user_version", top)?;
+        }
+    }
+    Ok(now_applied)
+}
+
+/// A database without `schema_migrations` whose `user_version` is N > 0 ran its first N
+/// migrations under the earlier runner: records them (with this build's checksums, the only ones
+/// there are) in one transaction. A `user_version` beyond this build's list is refused.
+fn adopt_user_version(conn: &mut Connection, migrations: &[Migration]) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let has_table: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations')",
+        [],
+        |r| r.get(0),
+    )?;
+    let legacy: u32 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    tx.execute_batch(CREATE_TABLE)?;
+    if !has_table && legacy > 0 {
+        for v in 1..=legacy {
+            let Some(m) = migrations.iter().find(|m| m.version == v) else {
+                return Err(StoreError::Migration {
+                    version: v,
+                    name: format!("user_version {legacy}"),
+                    problem: MigrationProblem::UnknownToThisBuild,
+                });
+            };
+            tx.execute(
+                "INSERT INTO schema_migrations (version, name, checksum) VALUES (?1, ?2, ?3)",
+                rusqlite::params![m.version, m.name, checksum(m.sql)],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The recorded migrations, each checked against this build's list.
+fn check_applied(
+    conn: &Connection,
     migrations: &[Migration],
-) -> Result<Vec<u32>, StoreError> {
-    conn.execute_batch(CREATE_TABLE)?;
+) -> Result<Vec<(u32, String, String)>, StoreError> {
     let applied: Vec<(u32, String, String)> = {
         let mut stmt =
             conn.prepare("SELECT version, name, checksum FROM schema_migrations ORDER BY version")?;
@@ -109,6 +166,15 @@ pub(crate) fn apply(
             });
         }
     }
+    Ok(applied)
+}
+
+/// Applies the migrations not yet recorded, in order, each in its own transaction.
+fn apply_missing(
+    conn: &mut Connection,
+    migrations: &[Migration],
+    applied: &[(u32, String, String)],
+) -> Result<Vec<u32>, StoreError> {
     let mut now_applied = Vec::new();
     for m in migrations {
         if applied.iter().any(|(v, _, _)| *v == m.version) {
@@ -222,5 +288,80 @@ mod tests {
             .query_row("SELECT count(*) FROM schema_migrations", [], |r| r.get(0))
             .expect("count");
         assert_eq!(versions, 1);
+    }
+
+    const TWO: [Migration; 2] = [
+        Migration {
+            version: 1,
+            name: "0001_a",
+            sql: "CREATE TABLE a (x);",
+        },
+        Migration {
+            version: 2,
+            name: "0002_b",
+            sql: "CREATE TABLE b (x);",
+        },
+    ];
+
+    fn user_version(conn: &Connection) -> u32 {
+        conn.pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("user_version")
+    }
+
+    #[test]
+    fn a_user_version_database_is_adopted_and_only_the_rest_applied() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        // What the earlier runner left: migration 1 applied, counted in user_version only.
+        conn.execute_batch(
+            "CREATE TABLE a (x); INSERT INTO a VALUES (7); PRAGMA user_version = 1;",
+        )
+        .expect("legacy");
+        let applied = apply(&mut conn, &TWO).expect("migrate");
+        assert_eq!(applied, vec![2], "migration 1 is not run again");
+        let kept: i64 = conn
+            .query_row("SELECT x FROM a", [], |r| r.get(0))
+            .expect("row");
+        assert_eq!(kept, 7, "data of the adopted database is kept");
+        assert_eq!(user_version(&conn), 2);
+        assert_eq!(apply(&mut conn, &TWO).expect("again"), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn a_user_version_beyond_this_build_is_refused_and_nothing_recorded() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("PRAGMA user_version = 3;")
+            .expect("legacy");
+        let err = apply(&mut conn, &TWO).expect_err("newer database");
+        assert!(
+            matches!(
+                err,
+                StoreError::Migration {
+                    version: 3,
+                    problem: MigrationProblem::UnknownToThisBuild,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let tables: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("count");
+        assert_eq!(
+            tables, 0,
+            "nothing applied to a database from a newer build"
+        );
+    }
+
+    #[test]
+    fn user_version_follows_the_applied_migrations() {
+        let mut conn = Connection::open_in_memory().expect("open");
+        apply(&mut conn, &TWO[..1]).expect("first");
+        assert_eq!(user_version(&conn), 1);
+        apply(&mut conn, &TWO).expect("second");
+        assert_eq!(user_version(&conn), 2);
     }
 }
