@@ -12,22 +12,11 @@ use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{self, Authed};
+use super::auth;
 use super::body;
 use super::error::ApiError;
+use super::extract::{Authed, blocking};
 use crate::runs::counts;
-
-/// Runs blocking work (parsing, the database) off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
-        tracing::error!("a blocking task panicked");
-        Err(ApiError::internal(
-            "the server failed on this request; try again later",
-        ))
-    })
-}
 
 /// Times a push that arrived before the one it follows lets others of its device go first.
 const MAX_YIELDS: usize = 3;
@@ -142,7 +131,8 @@ pub(super) struct PullParams {
     #[serde(default)]
     after: u64,
     limit: Option<u32>,
-    /// Stand-in for the device's read scope until accounts arrive.
+    /// Narrows a county-wide account's feed to this administrative path and what lies below it
+    /// (refused `forbidden_scope` for any other account: its scope comes from the account).
     scope: Option<String>,
     /// A device asking for the feed without its own operations (it has them already)…
     exclude_origin: Option<uuid::Uuid>,
@@ -257,7 +247,7 @@ pub(super) async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "no such route: see GET /v1/version; the API is POST /v1/push, GET /v1/pull, GET /healthz",
+        "no such route: GET /openapi.json lists every route",
     )
 }
 
@@ -265,7 +255,7 @@ pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        "this route does not take that method: push is POST, everything else GET",
+        "this route does not take that method: GET /openapi.json lists each route's methods",
     )
 }
 
