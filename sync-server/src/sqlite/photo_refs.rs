@@ -232,10 +232,12 @@ mod tests {
             // (Run again from the photo migration: the migrations after it, if any, must bear it.)
             let photo_migration = schema::MIGRATIONS
                 .iter()
-                .position(|m| m.contains("CREATE TABLE photo_refs"))
-                .expect("the photo migration");
+                .find(|m| m.sql.contains("CREATE TABLE photo_refs"))
+                .expect("the photo migration")
+                .version;
             conn.execute_batch(&format!(
-                "DROP TABLE photo_refs; DROP TABLE photo_uploads; PRAGMA user_version = {photo_migration};"
+                "DROP TABLE photo_refs; DROP TABLE photo_uploads;
+                 DELETE FROM schema_migrations WHERE version >= {photo_migration};"
             ))
             .expect("downgrade");
         }
