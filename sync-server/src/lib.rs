@@ -47,7 +47,10 @@ pub mod storage;
 pub use error::StorageError;
 pub use http::{ServerConfig, router, router_with_photos};
 pub use sqlite::SqliteStorage;
-pub use storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp, SyncStorage};
+pub use storage::{
+    ActingAccount, Actor, Conflict, EntityKey, EntitySnapshot, FeedScope, Health, OwnOps,
+    PullQuery, RejectedOp, SyncStorage,
+};
 
 /// The photo directory of the database `db` when none is given: `<db>.photos` beside it, with the
 /// stored photos in its `blobs/` and partial uploads in its `staging/` (`serve` and `demo` agree

@@ -159,7 +159,10 @@ mod tests {
 
     fn push_all(storage: &SqliteStorage, device: Uuid, ops: Vec<Operation>) {
         let resp = storage
-            .push(PushRequest::new(device, ops), 1_714_521_600_000)
+            .push(
+                PushRequest::new(device, ops),
+                &crate::Actor::local(1_714_521_600_000),
+            )
             .expect("push");
         assert!(
             resp.results.iter().all(|r| r.status == OpStatus::Accepted),

@@ -291,7 +291,7 @@ pub fn migrate(conn: &mut Connection) -> Result<u32, StorageError> {
             problem: MigrationProblem::UnknownToThisBuild,
             ..
         } => newer(version, want),
-        StoreError::Sqlite(e) => StorageError::Sqlite(e),
+        StoreError::Sqlite(e) => StorageError::from(e),
         e => StorageError::Schema(e.to_string()),
     })?;
     Ok(want)
@@ -457,11 +457,13 @@ mod tests {
         let db = dir.path().join("server.db");
         migrate_by_user_version(&mut Connection::open(&db).expect("open"));
         let storage = SqliteStorage::open(&db).expect("adopt");
-        let resp = storage.push(some_ops(), 1_714_521_600_000).expect("push");
+        let resp = storage
+            .push(some_ops(), &crate::Actor::local(1_714_521_600_000))
+            .expect("push");
         assert!(resp.results.iter().all(|r| r.status == OpStatus::Accepted));
         let states = storage.entity_states().expect("states");
         let feed = storage
-            .pull(0, 10_000, None, None, 1)
+            .pull(&crate::PullQuery::new(0, 10_000, 1))
             .expect("pull")
             .entries;
         let epoch = storage.epoch().expect("epoch");
@@ -478,7 +480,7 @@ mod tests {
         assert_eq!(storage.entity_states().expect("states"), states);
         assert_eq!(
             storage
-                .pull(0, 10_000, None, None, 1)
+                .pull(&crate::PullQuery::new(0, 10_000, 1))
                 .expect("pull")
                 .entries,
             feed
