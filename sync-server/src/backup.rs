@@ -183,12 +183,10 @@ fn sync_dir(file: &Path) -> Result<(), BackupError> {
 }
 
 fn check_version(conn: &Connection, path: &Path) -> Result<u32, BackupError> {
-    let version: u32 = conn
-        .pragma_query_value(None, "user_version", |r| r.get(0))
-        .map_err(|e| BackupError::NotADatabase {
-            path: path.to_path_buf(),
-            why: e.to_string(),
-        })?;
+    let version = schema::version(conn).map_err(|e| BackupError::NotADatabase {
+        path: path.to_path_buf(),
+        why: e.to_string(),
+    })?;
     let bad = |why: String| BackupError::NotADatabase {
         path: path.to_path_buf(),
         why,

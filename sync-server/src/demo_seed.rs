@@ -234,7 +234,10 @@ fn push(
     device: Uuid,
     ops: Vec<bangfu_core::sync::Operation>,
 ) -> anyhow::Result<usize> {
-    let resp = storage.push(PushRequest::new(device, ops), now_ms())?;
+    let resp = storage.push(
+        PushRequest::new(device, ops),
+        &crate::Actor::local(now_ms()),
+    )?;
     Ok(resp
         .results
         .iter()

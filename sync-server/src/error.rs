@@ -4,8 +4,9 @@
 /// and the push still succeeds).
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
+    /// The database failed (the backend's own error inside).
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Something stored cannot be read back (a row that does not parse).
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
@@ -22,6 +23,11 @@ pub enum StorageError {
 }
 
 impl StorageError {
+    /// The backend's database error `e`.
+    pub fn database(e: impl std::error::Error + Send + Sync + 'static) -> StorageError {
+        StorageError::Database(Box::new(e))
+    }
+
     pub(crate) fn corrupt(what: &str, e: impl std::fmt::Display) -> StorageError {
         StorageError::Corrupt(format!("{what}: {e}"))
     }

@@ -15,11 +15,11 @@
 //!   operation of the batch: the device resends from `device_seq + 1`.
 //! - `origin_device` is not the pushing device: rejected `wrong_device`.
 //! - otherwise [`bangfu_core::sync::check::check_op`] against the record's merge state and the
-//!   stored records it refers to, then (pushes over HTTP) [`authz::authorize`] for the pushing
-//!   account, with the record's place derived on the server: refused → kept in `rejected_ops`,
-//!   rejected with the reason; passed → stored, merged, `accepted`; an `op_id` already taken is
-//!   rejected `op_id_reused`, an id of another kind `id_taken`. Either way the device's seq
-//!   advances.
+//!   stored records it refers to, then (a signed-in account's pushes, [`Actor`])
+//!   [`authz::authorize`] for the pushing account, with the record's place derived on the server:
+//!   refused → kept in `rejected_ops`, rejected with the reason; passed → stored, merged,
+//!   `accepted`; an `op_id` already taken is rejected `op_id_reused`, an id of another kind
+//!   `id_taken`. Either way the device's seq advances.
 //!
 //! An operation whose HLC is more than 24 h ahead of the server's time is accepted (refusing it
 //! would lose data) but flagged `future` and not absorbed by the server's clock.
@@ -47,7 +47,10 @@ pub mod storage;
 pub use error::StorageError;
 pub use http::{ServerConfig, router, router_with_photos};
 pub use sqlite::SqliteStorage;
-pub use storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp, SyncStorage};
+pub use storage::{
+    ActingAccount, Actor, Conflict, EntityKey, EntitySnapshot, FeedScope, Health, OwnOps,
+    PullQuery, RejectedOp, SyncStorage,
+};
 
 /// The photo directory of the database `db` when none is given: `<db>.photos` beside it, with the
 /// stored photos in its `blobs/` and partial uploads in its `staging/` (`serve` and `demo` agree

@@ -32,6 +32,9 @@ pub struct PhotoRefs {
 }
 
 /// Where the server keeps which records name which photo and who uploaded it.
+///
+/// [`photo_refs`](PhotoRefStorage::photo_refs) must reflect every operation accepted before the
+/// call (a backend may index them lazily, as long as it catches up before it answers).
 pub trait PhotoRefStorage: Send + Sync {
     /// For each of `shas` (lowercase hex), in order: what is known of it for `device`.
     fn photo_refs(&self, device: Uuid, shas: &[&str]) -> Result<Vec<PhotoRefs>, StorageError>;

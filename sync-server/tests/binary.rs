@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use bangfu_core::sync::wire::{OpStatus, PushResponse};
-use bangfu_server::{SqliteStorage, SyncStorage};
+use bangfu_server::{Actor, SqliteStorage, SyncStorage};
 use common::binary::{Server, start_server};
 use common::*;
 
@@ -41,7 +41,7 @@ async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
         let mut office = Device::new(2);
         let seed = county_ops(&mut office, 20);
         storage
-            .push(office.push(seed), bangfu_server::now_ms())
+            .push(office.push(seed), &Actor::local(bangfu_server::now_ms()))
             .expect("seed");
         sign_in_cadre(&storage, &mut dev)
     };

@@ -5,7 +5,7 @@ mod common;
 
 use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::PushResponse;
-use bangfu_server::{SqliteStorage, SyncStorage};
+use bangfu_server::{Actor, PullQuery, SqliteStorage, SyncStorage};
 use common::*;
 use serde_json::json;
 
@@ -143,7 +143,11 @@ fn compare(a: &dyn SyncStorage, b: &dyn SyncStorage) {
         a.conflicts().expect("conflicts"),
         b.conflicts().expect("conflicts")
     );
-    let feed = |s: &dyn SyncStorage| s.pull(0, 10_000, None, None, T0_MS).expect("pull").entries;
+    let feed = |s: &dyn SyncStorage| {
+        s.pull(&PullQuery::new(0, 10_000, T0_MS))
+            .expect("pull")
+            .entries
+    };
     assert_eq!(feed(a), feed(b));
 }
 
@@ -162,9 +166,13 @@ fn parallel_checks_answer_exactly_like_sequential_ones() {
     let ops = tangled_batch(&mut dev, &mut stranger);
     assert!(ops.len() > 1500);
     let req = dev.push(ops.clone());
-    let p = parallel.push(req.clone(), T0_MS).expect("push");
-    let s = sequential.push(req.clone(), T0_MS).expect("push");
-    let m = memory.push(req, T0_MS).expect("push");
+    let p = parallel
+        .push(req.clone(), &Actor::local(T0_MS))
+        .expect("push");
+    let s = sequential
+        .push(req.clone(), &Actor::local(T0_MS))
+        .expect("push");
+    let m = memory.push(req, &Actor::local(T0_MS)).expect("push");
     same(&p, &s, "parallel vs sequential");
     same(&p, &m, "parallel vs in memory");
     let rejected = p.results.iter().filter(|r| r.reason.is_some()).count();
@@ -180,9 +188,13 @@ fn parallel_checks_answer_exactly_like_sequential_ones() {
     let mut more = ops[ops.len() / 2..].to_vec();
     more.extend((0..400).map(|n| visit_op(&mut dev, 50_000 + n, 40)));
     let req = dev.push(more);
-    let p = parallel.push(req.clone(), T0_MS + 1).expect("push");
-    let s = sequential.push(req.clone(), T0_MS + 1).expect("push");
-    let m = memory.push(req, T0_MS + 1).expect("push");
+    let p = parallel
+        .push(req.clone(), &Actor::local(T0_MS + 1))
+        .expect("push");
+    let s = sequential
+        .push(req.clone(), &Actor::local(T0_MS + 1))
+        .expect("push");
+    let m = memory.push(req, &Actor::local(T0_MS + 1)).expect("push");
     same(&p, &s, "retry: parallel vs sequential");
     same(&p, &m, "retry: parallel vs in memory");
     compare(&parallel, &sequential);
@@ -211,8 +223,10 @@ fn an_edit_is_seen_by_the_checks_of_later_batches() {
     let third: Vec<_> = (600..900).map(|n| visit_op(&mut dev, n, 10)).collect();
     for (i, ops) in [first, second, third].into_iter().enumerate() {
         let req = dev.push(ops);
-        let p = parallel.push(req.clone(), T0_MS).expect("push");
-        let m = memory.push(req, T0_MS).expect("push");
+        let p = parallel
+            .push(req.clone(), &Actor::local(T0_MS))
+            .expect("push");
+        let m = memory.push(req, &Actor::local(T0_MS)).expect("push");
         same(&p, &m, &format!("batch {i}"));
         let refused = p.results.iter().filter(|r| r.reason.is_some()).count();
         assert_eq!(refused, if i == 0 { 0 } else { 300 }, "batch {i}");

@@ -9,7 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::Instant;
 
-use bangfu_server::{SqliteStorage, SyncStorage};
+use bangfu_server::{Actor, PullQuery, SqliteStorage, SyncStorage};
 use common::*;
 
 const OPS: u128 = 100_000;
@@ -23,7 +23,9 @@ fn push_and_pull_100k_visits() {
     let store = SqliteStorage::open(dir.path().join("perf.db")).expect("open");
     let mut dev = Device::new(1);
     let seed = county_ops(&mut dev, HOUSEHOLDS);
-    store.push(dev.push(seed), T0_MS).expect("seed");
+    store
+        .push(dev.push(seed), &Actor::local(T0_MS))
+        .expect("seed");
     let visits: Vec<_> = (0..OPS)
         .map(|n| visit_op(&mut dev, n, HOUSEHOLDS))
         .collect();
@@ -40,7 +42,7 @@ fn push_and_pull_100k_visits() {
         let p = Instant::now();
         let req = serde_json::from_slice(body).expect("parse");
         parse += p.elapsed();
-        let resp = store.push(req, T0_MS).expect("push");
+        let resp = store.push(req, &Actor::local(T0_MS)).expect("push");
         assert!(
             resp.results.len() == 1,
             "all accepted: {:?}",
@@ -61,7 +63,7 @@ fn push_and_pull_100k_visits() {
     let mut size = 0;
     loop {
         let json = store
-            .pull_json(cursor, 10_000, None, None, T0_MS)
+            .pull_json(&PullQuery::new(cursor, 10_000, T0_MS))
             .expect("pull");
         size += json.len();
         let page: bangfu_core::sync::wire::PullResponse =
@@ -83,7 +85,7 @@ fn push_and_pull_100k_visits() {
     let mut cursor = 0;
     loop {
         let json = store
-            .pull_json(cursor, 10_000, None, None, T0_MS)
+            .pull_json(&PullQuery::new(cursor, 10_000, T0_MS))
             .expect("pull");
         cursor = cursor_of(&json);
         if !has_more(&json) {
@@ -98,7 +100,7 @@ fn push_and_pull_100k_visits() {
     );
     let t = Instant::now();
     let _ = store
-        .pull(0, 10_000, Some(VILLAGE), None, T0_MS)
+        .pull(&PullQuery::new(0, 10_000, T0_MS).within(VILLAGE))
         .expect("pull");
     println!(
         "scoped pull of one village, first page: {:.3} s",

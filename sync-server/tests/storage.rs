@@ -4,7 +4,7 @@ mod common;
 
 use bangfu_core::sync::hlc::Hlc;
 use bangfu_core::sync::wire::{OpResult, OpStatus, PushResponse};
-use bangfu_server::{SqliteStorage, SyncStorage};
+use bangfu_server::{Actor, PullQuery, SqliteStorage, SyncStorage};
 use common::*;
 use serde_json::json;
 
@@ -27,7 +27,9 @@ fn seeded(households: u128) -> (SqliteStorage, Device) {
     let mut dev = Device::new(1);
     let ops = county_ops(&mut dev, households);
     let n = ops.len() as u64;
-    let resp = store.push(dev.push(ops), T0_MS).expect("push");
+    let resp = store
+        .push(dev.push(ops), &Actor::local(T0_MS))
+        .expect("push");
     assert_eq!(runs(&resp), vec![(1, n, OpStatus::Accepted, None)]);
     assert_eq!(resp.device_seq, n);
     (store, dev)
@@ -39,18 +41,20 @@ fn the_same_batch_twice_is_all_duplicates_and_changes_nothing() {
     let start = dev.seq;
     let ops = (0..5).map(|n| visit_op(&mut dev, n, 2)).collect();
     let batch = dev.push(ops);
-    let first = store.push(batch.clone(), T0_MS).expect("push");
+    let first = store
+        .push(batch.clone(), &Actor::local(T0_MS))
+        .expect("push");
     assert_eq!(
         runs(&first),
         vec![(start + 1, start + 5, OpStatus::Accepted, None)]
     );
     let before = store.entity_states().expect("states");
     let feed = store
-        .pull(0, 1000, None, None, T0_MS)
+        .pull(&PullQuery::new(0, 1000, T0_MS))
         .expect("pull")
         .entries
         .len();
-    let again = store.push(batch, T0_MS).expect("push");
+    let again = store.push(batch, &Actor::local(T0_MS)).expect("push");
     assert_eq!(
         runs(&again),
         vec![(start + 1, start + 5, OpStatus::Duplicate, None)]
@@ -59,7 +63,7 @@ fn the_same_batch_twice_is_all_duplicates_and_changes_nothing() {
     assert_eq!(store.entity_states().expect("states"), before);
     assert_eq!(
         store
-            .pull(0, 1000, None, None, T0_MS)
+            .pull(&PullQuery::new(0, 1000, T0_MS))
             .expect("pull")
             .entries
             .len(),
@@ -76,7 +80,10 @@ fn a_gap_is_not_processed_and_the_device_resends_from_device_seq() {
     let c = visit_op(&mut dev, 3, 1);
     let d = visit_op(&mut dev, 4, 1);
     let resp = store
-        .push(dev.push(vec![a, c.clone(), d.clone()]), T0_MS)
+        .push(
+            dev.push(vec![a, c.clone(), d.clone()]),
+            &Actor::local(T0_MS),
+        )
         .expect("push");
     assert_eq!(
         runs(&resp),
@@ -103,7 +110,9 @@ fn a_gap_is_not_processed_and_the_device_resends_from_device_seq() {
     let mut dev2 = dev.clone();
     dev2.seq = start + 1;
     let b = visit_op(&mut dev2, 2, 1);
-    let resp = store.push(dev.push(vec![b, c, d]), T0_MS).expect("push");
+    let resp = store
+        .push(dev.push(vec![b, c, d]), &Actor::local(T0_MS))
+        .expect("push");
     assert_eq!(
         runs(&resp),
         vec![(start + 2, start + 4, OpStatus::Accepted, None)]
@@ -114,12 +123,14 @@ fn a_gap_is_not_processed_and_the_device_resends_from_device_seq() {
 fn a_reused_seq_is_refused_and_the_operation_kept() {
     let (store, mut dev) = seeded(1);
     let a = visit_op(&mut dev, 1, 1);
-    store.push(dev.push(vec![a.clone()]), T0_MS).expect("push");
+    store
+        .push(dev.push(vec![a.clone()]), &Actor::local(T0_MS))
+        .expect("push");
     let mut other = a.clone();
     other.op_id = id(0xfeed);
     other.entity_id = id(0xbeef);
     let resp = store
-        .push(dev.push(vec![other.clone()]), T0_MS)
+        .push(dev.push(vec![other.clone()]), &Actor::local(T0_MS))
         .expect("push");
     assert_eq!(
         runs(&resp),
@@ -153,7 +164,7 @@ fn one_bad_op_among_good_ones_is_refused_alone() {
     let resp = store
         .push(
             dev.push(vec![good1.clone(), bad.clone(), good2.clone()]),
-            T0_MS,
+            &Actor::local(T0_MS),
         )
         .expect("push");
     assert_eq!(
@@ -178,7 +189,9 @@ fn one_bad_op_among_good_ones_is_refused_alone() {
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].op_id, bad.op_id);
     // A retry of the refused operation gets the same refusal, not a silent "duplicate".
-    let again = store.push(dev.push(vec![bad]), T0_MS).expect("push");
+    let again = store
+        .push(dev.push(vec![bad]), &Actor::local(T0_MS))
+        .expect("push");
     assert_eq!(
         runs(&again),
         vec![(
@@ -195,7 +208,9 @@ fn seq_zero_is_refused_and_kept() {
     let (store, mut dev) = seeded(1);
     let mut v = visit_op(&mut dev, 1, 1);
     v.origin_seq = 0;
-    let resp = store.push(dev.push(vec![v.clone()]), T0_MS).expect("push");
+    let resp = store
+        .push(dev.push(vec![v.clone()]), &Actor::local(T0_MS))
+        .expect("push");
     assert_eq!(
         runs(&resp),
         vec![(0, 0, OpStatus::Rejected, Some("bad_seq".into()))]
@@ -208,7 +223,9 @@ fn seq_zero_is_refused_and_kept() {
 fn append_only_records_cannot_be_edited() {
     let (store, mut dev) = seeded(1);
     let v = visit_op(&mut dev, 1, 1);
-    store.push(dev.push(vec![v.clone()]), T0_MS).expect("push");
+    store
+        .push(dev.push(vec![v.clone()]), &Actor::local(T0_MS))
+        .expect("push");
     let edit = dev.op(
         "visit",
         v.entity_id,
@@ -218,7 +235,7 @@ fn append_only_records_cannot_be_edited() {
     );
     let recreate = dev.op("visit", v.entity_id, true, visit(0), &household_scope(0));
     let resp = store
-        .push(dev.push(vec![edit, recreate]), T0_MS)
+        .push(dev.push(vec![edit, recreate]), &Actor::local(T0_MS))
         .expect("push");
     assert!(resp.results.iter().all(|r| r.status == OpStatus::Rejected
         && r.reason.as_ref().map(|x| x.code.as_str()) == Some("append_only")));
@@ -241,8 +258,12 @@ fn edits_merge_per_field_and_concurrent_ones_are_kept_as_conflicts() {
         json!({"head_name": "乙", "phone": "13800138000"}),
         &scope,
     );
-    store.push(a.push(vec![ea]), T0_MS).expect("push");
-    store.push(b.push(vec![eb]), T0_MS).expect("push");
+    store
+        .push(a.push(vec![ea]), &Actor::local(T0_MS))
+        .expect("push");
+    store
+        .push(b.push(vec![eb]), &Actor::local(T0_MS))
+        .expect("push");
     let conflicts = store.conflicts().expect("conflicts");
     assert_eq!(conflicts.len(), 1);
     assert_eq!(conflicts[0].field, "head_name");
@@ -269,7 +290,7 @@ fn an_edit_of_an_unknown_record_and_an_unknown_entity_are_refused() {
     );
     let spaceship = dev.op("spaceship", id(778), true, json!({"name": "x"}), VILLAGE);
     let resp = store
-        .push(dev.push(vec![unknown, spaceship]), T0_MS)
+        .push(dev.push(vec![unknown, spaceship]), &Actor::local(T0_MS))
         .expect("push");
     let codes: Vec<_> = resp
         .results
@@ -296,7 +317,10 @@ fn wrong_device_and_reused_op_id_are_refused() {
     let mut reused = visit_op(&mut dev, 4, 1);
     reused.op_id = first.op_id;
     let resp = store
-        .push(dev.push(vec![theirs, copy, first, reused]), T0_MS)
+        .push(
+            dev.push(vec![theirs, copy, first, reused]),
+            &Actor::local(T0_MS),
+        )
         .expect("push");
     let codes: Vec<_> = resp
         .results
@@ -319,13 +343,15 @@ fn pull_by_cursor_and_by_scope() {
     let (store, mut dev) = seeded(4);
     let seeded_ops = dev.seq;
     let visits: Vec<_> = (0..10).map(|n| visit_op(&mut dev, n, 4)).collect();
-    store.push(dev.push(visits), T0_MS).expect("push");
+    store
+        .push(dev.push(visits), &Actor::local(T0_MS))
+        .expect("push");
     let total = dev.seq;
     // All of it, in pages of 7.
     let mut cursor = 0;
     let mut seen = Vec::new();
     loop {
-        let page = store.pull(cursor, 7, None, None, T0_MS).expect("pull");
+        let page = store.pull(&PullQuery::new(cursor, 7, T0_MS)).expect("pull");
         assert!(page.entries.len() <= 7);
         seen.extend(page.entries.iter().map(|e| e.server_seq));
         cursor = page.cursor;
@@ -337,7 +363,7 @@ fn pull_by_cursor_and_by_scope() {
     assert_eq!(cursor, total);
     // Only village 1 (households 0 and 2): their creations, pairings and visits.
     let page = store
-        .pull(0, 1000, Some(VILLAGE), None, T0_MS)
+        .pull(&PullQuery::new(0, 1000, T0_MS).within(VILLAGE))
         .expect("pull");
     assert!(!page.has_more);
     assert_eq!(
@@ -357,23 +383,25 @@ fn pull_by_cursor_and_by_scope() {
     assert_eq!(visits_here, 5);
     // A prefix is matched by whole path segments: `…201` does not match `…2010`.
     let none = store
-        .pull(0, 1000, Some("360722/36072210"), None, T0_MS)
+        .pull(&PullQuery::new(0, 1000, T0_MS).within("360722/36072210"))
         .expect("pull");
     assert!(none.entries.is_empty());
     // Paging a filtered feed.
-    let first = store.pull(0, 3, Some(VILLAGE), None, T0_MS).expect("pull");
+    let first = store
+        .pull(&PullQuery::new(0, 3, T0_MS).within(VILLAGE))
+        .expect("pull");
     assert!(first.has_more);
     assert_eq!(first.entries.len(), 3);
     assert_eq!(first.cursor, first.entries[2].server_seq);
     assert!(seeded_ops > 3);
     // The spliced JSON is the JSON of the response.
     let json = store
-        .pull_json(2, 5, Some(TOWNSHIP), None, T0_MS + 9)
+        .pull_json(&PullQuery::new(2, 5, T0_MS + 9).within(TOWNSHIP))
         .expect("pull");
     let parsed: bangfu_core::sync::wire::PullResponse =
         serde_json::from_slice(&json).expect("json");
     let direct = store
-        .pull(2, 5, Some(TOWNSHIP), None, T0_MS + 9)
+        .pull(&PullQuery::new(2, 5, T0_MS + 9).within(TOWNSHIP))
         .expect("pull");
     assert_eq!(parsed.entries, direct.entries);
     assert_eq!(
@@ -384,7 +412,9 @@ fn pull_by_cursor_and_by_scope() {
     again.server_hlc = direct.server_hlc;
     assert_eq!(serde_json::to_vec(&again).expect("json").len(), json.len());
     // A cursor beyond the end.
-    let past = store.pull(u64::MAX, 10, None, None, T0_MS).expect("pull");
+    let past = store
+        .pull(&PullQuery::new(u64::MAX, 10, T0_MS))
+        .expect("pull");
     assert!(past.entries.is_empty() && !past.has_more && past.cursor == u64::MAX);
 }
 
@@ -394,17 +424,17 @@ fn pull_without_the_asking_devices_own_operations() {
     let (store, mut one) = seeded(4);
     let mut two = Device::new(2);
     let a: Vec<_> = (0..5).map(|n| visit_op(&mut one, n, 4)).collect();
-    store.push(one.push(a), T0_MS).expect("push");
+    store.push(one.push(a), &Actor::local(T0_MS)).expect("push");
     let b: Vec<_> = (5..8).map(|n| visit_op(&mut two, n, 4)).collect();
-    store.push(two.push(b), T0_MS).expect("push");
+    store.push(two.push(b), &Actor::local(T0_MS)).expect("push");
     let c: Vec<_> = (8..12).map(|n| visit_op(&mut one, n, 4)).collect();
-    store.push(one.push(c), T0_MS).expect("push");
+    store.push(one.push(c), &Actor::local(T0_MS)).expect("push");
     let total = one.seq + two.seq;
-    let all = store.pull(0, 1000, None, None, T0_MS).expect("pull");
+    let all = store.pull(&PullQuery::new(0, 1000, T0_MS)).expect("pull");
     assert_eq!(all.entries.len() as u64, total);
     // Device 1 gets only device 2's operations; the cursor still reaches the end.
     let page = store
-        .pull(0, 1000, None, Some((one.id, u64::MAX)), T0_MS)
+        .pull(&PullQuery::new(0, 1000, T0_MS).excluding(one.id, u64::MAX))
         .expect("pull");
     assert_eq!(
         page.entries
@@ -424,7 +454,7 @@ fn pull_without_the_asking_devices_own_operations() {
     let mut seen = Vec::new();
     loop {
         let page = store
-            .pull(cursor, 4, None, Some((two.id, u64::MAX)), T0_MS)
+            .pull(&PullQuery::new(cursor, 4, T0_MS).excluding(two.id, u64::MAX))
             .expect("pull");
         assert!(page.entries.len() <= 4);
         assert!(page.cursor >= cursor);
@@ -448,7 +478,11 @@ fn pull_without_the_asking_devices_own_operations() {
     );
     // With a scope as well, and as spliced JSON.
     let json = store
-        .pull_json(0, 1000, Some(VILLAGE), Some((one.id, u64::MAX)), T0_MS)
+        .pull_json(
+            &PullQuery::new(0, 1000, T0_MS)
+                .within(VILLAGE)
+                .excluding(one.id, u64::MAX),
+        )
         .expect("pull");
     let scoped: bangfu_core::sync::wire::PullResponse =
         serde_json::from_slice(&json).expect("json");
@@ -463,7 +497,7 @@ fn pull_without_the_asking_devices_own_operations() {
     // Only up to `through`: device 1's operations after its 10th still come (a device restored
     // from a backup that holds only its first 10 gets the rest back).
     let partial = store
-        .pull(0, 1000, None, Some((one.id, 10)), T0_MS)
+        .pull(&PullQuery::new(0, 1000, T0_MS).excluding(one.id, 10))
         .expect("pull");
     assert_eq!(
         partial
@@ -480,7 +514,7 @@ fn pull_without_the_asking_devices_own_operations() {
     assert_eq!(partial.cursor, total);
     // A device that never pushed excludes nothing.
     let stranger = store
-        .pull(0, 1000, None, Some((Device::new(9).id, u64::MAX)), T0_MS)
+        .pull(&PullQuery::new(0, 1000, T0_MS).excluding(Device::new(9).id, u64::MAX))
         .expect("pull");
     assert_eq!(stranger.entries, all.entries);
 }
@@ -495,7 +529,9 @@ fn a_devices_own_run_is_skipped_whole_but_never_past_another_devices_operation()
     let mut two = Device::new(2);
     let mut batch: Vec<_> = (0..5).map(|n| visit_op(&mut one, n, 3)).collect();
     batch[2].fields.insert("visitor_id".into(), json!(id(4242))); // nobody: refused
-    let resp = store.push(one.push(batch), T0_MS).expect("push");
+    let resp = store
+        .push(one.push(batch), &Actor::local(T0_MS))
+        .expect("push");
     assert_eq!(
         runs(&resp)
             .iter()
@@ -504,10 +540,14 @@ fn a_devices_own_run_is_skipped_whole_but_never_past_another_devices_operation()
         1
     );
     let theirs = visit_op(&mut two, 5, 3);
-    store.push(two.push(vec![theirs]), T0_MS).expect("push");
+    store
+        .push(two.push(vec![theirs]), &Actor::local(T0_MS))
+        .expect("push");
     let next: Vec<_> = (6..56).map(|n| visit_op(&mut one, n, 3)).collect();
-    store.push(one.push(next), T0_MS).expect("push");
-    let all = store.pull(0, 1000, None, None, T0_MS).expect("pull");
+    store
+        .push(one.push(next), &Actor::local(T0_MS))
+        .expect("push");
+    let all = store.pull(&PullQuery::new(0, 1000, T0_MS)).expect("pull");
     let theirs: Vec<u64> = all
         .entries
         .iter()
@@ -518,7 +558,7 @@ fn a_devices_own_run_is_skipped_whole_but_never_past_another_devices_operation()
     let end = all.entries.last().expect("ops").server_seq;
     for through in [u64::MAX, one.seq, one.seq - 1, 3] {
         let page = store
-            .pull(0, 1000, None, Some((one.id, through)), T0_MS)
+            .pull(&PullQuery::new(0, 1000, T0_MS).excluding(one.id, through))
             .expect("pull");
         let want: Vec<u64> = all
             .entries
@@ -534,7 +574,7 @@ fn a_devices_own_run_is_skipped_whole_but_never_past_another_devices_operation()
         let mut seen = Vec::new();
         loop {
             let page = store
-                .pull(cursor, 1, None, Some((one.id, through)), T0_MS)
+                .pull(&PullQuery::new(cursor, 1, T0_MS).excluding(one.id, through))
                 .expect("pull");
             seen.extend(page.entries.iter().map(|e| e.server_seq));
             cursor = page.cursor;
@@ -554,7 +594,9 @@ fn an_op_from_the_future_is_accepted_flagged_and_not_absorbed() {
     let ten_years = 10 * 365 * 24 * 3600 * 1000_u64;
     let mut v = visit_op(&mut dev, 1, 1);
     v.hlc = Hlc::new(now + ten_years, 0);
-    let resp = store.push(dev.push(vec![v.clone()]), now).expect("push");
+    let resp = store
+        .push(dev.push(vec![v.clone()]), &Actor::local(now))
+        .expect("push");
     assert_eq!(resp.results[0].status, OpStatus::Accepted);
     assert!(
         resp.server_hlc.wall_ms() < now + 1000,
@@ -569,9 +611,11 @@ fn an_op_from_the_future_is_accepted_flagged_and_not_absorbed() {
     // Within 24 h ahead: absorbed.
     let mut w = visit_op(&mut dev, 2, 1);
     w.hlc = Hlc::new(now + 3_600_000, 0);
-    let resp = store.push(dev.push(vec![w.clone()]), now).expect("push");
+    let resp = store
+        .push(dev.push(vec![w.clone()]), &Actor::local(now))
+        .expect("push");
     assert!(resp.server_hlc > w.hlc);
-    let pulled = store.pull(0, 10_000, None, None, now).expect("pull");
+    let pulled = store.pull(&PullQuery::new(0, 10_000, now)).expect("pull");
     assert!(pulled.entries.iter().any(|e| e.op.op_id == v.op_id));
     // The flag travels with the operation (item 16): only the far-future one carries it, and the
     // spliced JSON says the same as the parsed page.
@@ -582,7 +626,9 @@ fn an_op_from_the_future_is_accepted_flagged_and_not_absorbed() {
         .map(|e| e.future)
         .collect();
     assert_eq!(flagged, [true, false]);
-    let json = store.pull_json(0, 10_000, None, None, now).expect("pull");
+    let json = store
+        .pull_json(&PullQuery::new(0, 10_000, now))
+        .expect("pull");
     let parsed: bangfu_core::sync::wire::PullResponse =
         serde_json::from_slice(&json).expect("json");
     assert_eq!(parsed.entries, pulled.entries);
@@ -603,10 +649,14 @@ fn the_future_flag_is_stored() {
     let store = SqliteStorage::open(&path).expect("open");
     let mut dev = Device::new(1);
     let ops = county_ops(&mut dev, 1);
-    store.push(dev.push(ops), T0_MS).expect("push");
+    store
+        .push(dev.push(ops), &Actor::local(T0_MS))
+        .expect("push");
     let mut v = visit_op(&mut dev, 1, 1);
     v.hlc = Hlc::new(T0_MS + 2 * 24 * 3600 * 1000, 0);
-    store.push(dev.push(vec![v.clone()]), T0_MS).expect("push");
+    store
+        .push(dev.push(vec![v.clone()]), &Actor::local(T0_MS))
+        .expect("push");
     drop(store);
     let conn = rusqlite::Connection::open(&path).expect("open");
     let flagged: i64 = conn
@@ -625,13 +675,17 @@ fn reopening_the_file_keeps_everything() {
     let (states, feed, hlc) = {
         let store = SqliteStorage::open(&path).expect("open");
         let ops = county_ops(&mut dev, 3);
-        store.push(dev.push(ops), T0_MS).expect("push");
+        store
+            .push(dev.push(ops), &Actor::local(T0_MS))
+            .expect("push");
         let visits = (0..20).map(|n| visit_op(&mut dev, n, 3)).collect();
-        let resp = store.push(dev.push(visits), T0_MS + 5).expect("push");
+        let resp = store
+            .push(dev.push(visits), &Actor::local(T0_MS + 5))
+            .expect("push");
         (
             store.entity_states().expect("states"),
             store
-                .pull(0, 1000, None, None, T0_MS)
+                .pull(&PullQuery::new(0, 1000, T0_MS))
                 .expect("pull")
                 .entries,
             resp.server_hlc,
@@ -641,14 +695,16 @@ fn reopening_the_file_keeps_everything() {
     assert_eq!(store.entity_states().expect("states"), states);
     assert_eq!(
         store
-            .pull(0, 1000, None, None, T0_MS)
+            .pull(&PullQuery::new(0, 1000, T0_MS))
             .expect("pull")
             .entries,
         feed
     );
     assert_eq!(store.device_seq(dev.id).expect("seq"), dev.seq);
     // The clock resumes where it was, even if the machine's clock went back.
-    let resp = store.push(dev.push(vec![]), T0_MS - 60_000).expect("push");
+    let resp = store
+        .push(dev.push(vec![]), &Actor::local(T0_MS - 60_000))
+        .expect("push");
     assert!(resp.server_hlc > hlc);
     assert_eq!(store.health().expect("health").last_server_seq, dev.seq);
 }

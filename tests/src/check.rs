@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use bangfu_core::Dataset;
 use bangfu_core::sync::wire::FeedEntry;
 use bangfu_core::sync::{DeviceStore, EntityState, Operation};
-use bangfu_server::{EntityKey, EntitySnapshot, SyncStorage};
+use bangfu_server::{EntityKey, EntitySnapshot, PullQuery, SyncStorage};
 use bangfu_store::Store;
 
 use crate::fixtures::Phone;
@@ -73,7 +73,7 @@ pub fn server_feed(storage: &dyn SyncStorage, now_ms: u64) -> Vec<FeedEntry> {
     let mut after = 0;
     loop {
         let page = storage
-            .pull(after, 10_000, None, None, now_ms)
+            .pull(&PullQuery::new(after, 10_000, now_ms))
             .expect("pull the feed");
         out.extend(page.entries);
         assert!(page.cursor >= after, "the feed cursor went back");

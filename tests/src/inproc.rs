@@ -16,7 +16,7 @@ use bangfu_core::sync::outgoing::OutgoingPush;
 use bangfu_core::sync::wire::{
     Capabilities, PROTOCOL_VERSION, PullResponse, PushRequest, PushResponse,
 };
-use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage};
+use bangfu_server::{Actor, PullQuery, ServerConfig, SqliteStorage, SyncStorage};
 use bangfu_sync_client::{Transport, TransportError};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -207,7 +207,10 @@ impl FaultyTransport {
         let req: PushRequest = serde_json::from_slice(body).map_err(|e| {
             TransportError::refused_without_body(422, &format!("not a push request: {e}"))
         })?;
-        let resp = self.storage.push(req, self.now()).map_err(server_error)?;
+        let resp = self
+            .storage
+            .push(req, &Actor::local(self.now()))
+            .map_err(server_error)?;
         serde_json::to_vec(&resp).map_err(|e| TransportError::BadResponse(e.to_string()))
     }
 
@@ -219,9 +222,14 @@ impl FaultyTransport {
         exclude_origin: Option<(uuid::Uuid, u64)>,
     ) -> Result<Vec<u8>, TransportError> {
         let limit = limit.clamp(1, self.config.max_pull_limit);
-        self.storage
-            .pull_json(after, limit, scope, exclude_origin, self.now())
-            .map_err(server_error)
+        let mut query = PullQuery::new(after, limit, self.now());
+        if let Some(path) = scope {
+            query = query.within(path);
+        }
+        if let Some((device, through)) = exclude_origin {
+            query = query.excluding(device, through);
+        }
+        self.storage.pull_json(&query).map_err(server_error)
     }
 
     /// Runs one request through the fault plan; `Ok(None)`: it never ends.

@@ -24,6 +24,15 @@ pub enum AccountError {
 /// Accounts, device tokens, scopes and the audit log. Methods are synchronous (the HTTP layer
 /// calls them on blocking threads). The outer `Result` is the storage's own failure; the inner
 /// one a refusal.
+///
+/// What every backend must guarantee:
+/// - An audited act and its audit line are written in one transaction: both or neither.
+/// - Usernames are unique, and a device id belongs to one account at most. Passwords are stored
+///   as their hashes ([`super::hash_password`]) and tokens as theirs ([`super::token_hash`]),
+///   never as they are; a replaced or revoked token never authenticates again.
+/// - [`scope_of`](AccessStorage::scope_of) reflects every push committed before the call (a
+///   backend that caches scopes computes them again after a push that writes pairings, people,
+///   households or areas).
 pub trait AccessStorage: Send + Sync + std::fmt::Debug {
     /// Creates an account (its fields checked by [`NewAccount::check`]); audited.
     fn create_account(
@@ -111,27 +120,6 @@ pub trait AccessStorage: Send + Sync + std::fmt::Debug {
         actor: &str,
         now_ms: u64,
     ) -> Result<(), StorageError>;
-
-    /// [`SyncStorage::push`] by `actor`, each operation authorized for `pusher`
-    /// ([`crate::authz::authorize`]: refusals are per operation), with its audit line (and the
-    /// device's last sync) written in the same transaction.
-    fn push_audited(
-        &self,
-        req: bangfu_core::sync::wire::PushRequest,
-        actor: &str,
-        pusher: &crate::authz::Pusher,
-        now_ms: u64,
-    ) -> Result<bangfu_core::sync::wire::PushResponse, StorageError>;
-
-    /// [`SyncStorage::pull_json`] filtered by a scope instead of a prefix.
-    fn pull_scoped_json(
-        &self,
-        after: u64,
-        limit: u32,
-        scope: &Scope,
-        exclude_origin: Option<(Uuid, u64)>,
-        now_ms: u64,
-    ) -> Result<Vec<u8>, StorageError>;
 }
 
 /// Everything the HTTP layer needs of a storage.

@@ -10,9 +10,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::AppState;
-use super::auth::{Authed, require_admin, small_json};
 use super::error::ApiError;
-use super::handlers::blocking;
+use super::extract::{Authed, blocking, require_admin, small_json};
 use crate::auth::{Account, AccountError, AuditEntry, DeviceInfo, NewAccount};
 use bangfu_core::sync::wire::Reference;
 

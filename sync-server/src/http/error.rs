@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bangfu_core::sync::wire::ErrorBody;
 
+use crate::auth::AuthError;
 use crate::error::StorageError;
 
 /// A refused request: status, stable code and a message saying what to do.
@@ -47,6 +48,19 @@ impl From<StorageError> for ApiError {
             "storage_error",
             "the server could not read or write its database; try again later",
         )
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> ApiError {
+        let status = match e {
+            AuthError::SlowDown(_) => StatusCode::TOO_MANY_REQUESTS,
+            AuthError::Disabled | AuthError::Revoked | AuthError::DeviceTaken => {
+                StatusCode::FORBIDDEN
+            }
+            _ => StatusCode::UNAUTHORIZED,
+        };
+        ApiError::new(status, e.code(), e.message_zh())
     }
 }
 

@@ -12,22 +12,12 @@ use bangfu_core::sync::wire::{Capabilities, PROTOCOL_VERSION};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{self, Authed};
+use super::auth;
 use super::body;
 use super::error::ApiError;
+use super::extract::{Authed, blocking};
 use crate::runs::counts;
-
-/// Runs blocking work (parsing, the database) off the async threads.
-pub(super) async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
-        tracing::error!("a blocking task panicked");
-        Err(ApiError::internal(
-            "the server failed on this request; try again later",
-        ))
-    })
-}
+use crate::storage::{Actor, FeedScope, OwnOps, PullQuery};
 
 /// Times a push that arrived before the one it follows lets others of its device go first.
 const MAX_YIELDS: usize = 3;
@@ -122,8 +112,8 @@ pub(super) async fn push(
         let _turn = turn;
         let device = req.device_id;
         let n = req.ops.len();
-        let resp =
-            storage.push_audited(req, &principal.account.username, &pusher, crate::now_ms())?;
+        let by = Actor::account(principal.account.username.clone(), pusher, crate::now_ms());
+        let resp = storage.push(req, &by)?;
         let (accepted, duplicate, rejected) = counts(&resp.results);
         tracing::info!(
             %device, account = principal.account.id, ops = n, accepted, duplicate, rejected,
@@ -142,7 +132,8 @@ pub(super) struct PullParams {
     #[serde(default)]
     after: u64,
     limit: Option<u32>,
-    /// Stand-in for the device's read scope until accounts arrive.
+    /// Narrows a county-wide account's feed to this administrative path and what lies below it
+    /// (refused `forbidden_scope` for any other account: its scope comes from the account).
     scope: Option<String>,
     /// A device asking for the feed without its own operations (it has them already)…
     exclude_origin: Option<uuid::Uuid>,
@@ -182,8 +173,11 @@ pub(super) async fn pull(
             "`scope` is empty: give an administrative path, or leave `scope` out",
         ));
     }
-    let exclude = match (params.exclude_origin, params.exclude_through) {
-        (Some(device), through) => Some((device, through.unwrap_or(u64::MAX))),
+    let exclude_origin = match (params.exclude_origin, params.exclude_through) {
+        (Some(device), through) => Some(OwnOps {
+            device,
+            through: through.unwrap_or(u64::MAX),
+        }),
         (None, None) => None,
         (None, Some(_)) => {
             return Err(ApiError::bad_request(
@@ -195,13 +189,9 @@ pub(super) async fn pull(
     let app2 = app.clone();
     let json = blocking(move || {
         let scope = auth::pull_scope(&app2, &principal, params.after)?;
-        let storage = &app2.storage;
-        let now = crate::now_ms();
-        let json = match params.scope.as_deref() {
-            // A narrower prefix within a county-wide scope (diagnostics, tests).
-            Some(prefix) if scope.all => {
-                storage.pull_json(params.after, limit, Some(prefix), exclude, now)?
-            }
+        let scope = match params.scope {
+            // A narrower path within a county-wide scope (diagnostics, tests).
+            Some(path) if scope.all => FeedScope::Path(path),
             Some(_) => {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -209,9 +199,16 @@ pub(super) async fn pull(
                     "`scope` is for county-wide accounts; your scope comes from your account",
                 ));
             }
-            None => storage.pull_scoped_json(params.after, limit, &scope, exclude, now)?,
+            None => FeedScope::Account(scope),
         };
-        Ok(json)
+        let query = PullQuery {
+            after: params.after,
+            limit,
+            scope,
+            exclude_origin,
+            now_ms: crate::now_ms(),
+        };
+        Ok(app2.storage.pull_json(&query)?)
     })
     .await?;
     Ok((
@@ -257,7 +254,7 @@ pub(super) async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "not_found",
-        "no such route: see GET /v1/version; the API is POST /v1/push, GET /v1/pull, GET /healthz",
+        "no such route: GET /openapi.json lists every route",
     )
 }
 
@@ -265,7 +262,7 @@ pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        "this route does not take that method: push is POST, everything else GET",
+        "this route does not take that method: GET /openapi.json lists each route's methods",
     )
 }
 

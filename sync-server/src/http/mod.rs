@@ -1,11 +1,8 @@
 //! The HTTP API (protocol version 1), on axum.
 //!
-//! | route | answer |
-//! |---|---|
-//! | `POST /v1/push` | JSON [`PushRequest`](bangfu_core::sync::wire::PushRequest) → [`PushResponse`](bangfu_core::sync::wire::PushResponse) |
-//! | `GET /v1/pull?after=N&limit=N&scope=PATH&exclude_origin=DEVICE&exclude_through=SEQ` | [`PullResponse`](bangfu_core::sync::wire::PullResponse) |
-//! | `GET /v1/version` | [`Capabilities`](bangfu_core::sync::wire::Capabilities) |
-//! | `GET /healthz` | [`Health`](crate::storage::Health), or 503 |
+//! The routes, their parameters, bodies and answers are listed once, in the OpenAPI document the
+//! server serves at `GET /openapi.json` ([`openapi`]; a test holds it to the router). The sync
+//! messages are those of [`bangfu_core::sync::wire`].
 //!
 //! Request bodies may be gzip or zstd (`Content-Encoding`); answers are compressed with gzip or
 //! zstd (fastest levels) when the client's `Accept-Encoding` allows.
@@ -37,6 +34,7 @@ pub mod admin;
 pub mod auth;
 mod body;
 pub mod error;
+mod extract;
 mod handlers;
 pub mod openapi;
 mod push_order;
@@ -188,7 +186,7 @@ pub fn router(storage: Arc<dyn ServerStorage>, config: ServerConfig) -> Router {
     layered(routes(AppState::new(storage, config)), within)
 }
 
-/// The sync, account and administration routes (no layers yet).
+/// The sync, account and administration routes, without the layers of [`layered`].
 fn routes(state: AppState) -> Router {
     Router::new()
         .route("/v1/push", post(handlers::push))

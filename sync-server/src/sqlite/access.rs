@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::codec::{self, u64_from_sql, u64_to_sql};
-use super::{SqliteStorage, lock, read};
+use super::{SqliteStorage, lock};
 use crate::auth::scope::ENDED_GRACE_DAYS;
 use crate::auth::{
     self, AccessStorage, Account, AccountError, Anchor, AuditEntry, AuthError, DeviceInfo,
@@ -636,34 +636,6 @@ impl AccessStorage for SqliteStorage {
         )?;
         tx.commit()?;
         Ok(())
-    }
-
-    fn push_audited(
-        &self,
-        req: bangfu_core::sync::wire::PushRequest,
-        actor: &str,
-        pusher: &crate::authz::Pusher,
-        now_ms: u64,
-    ) -> Result<bangfu_core::sync::wire::PushResponse, StorageError> {
-        self.push_by(req, now_ms, Some(actor), Some(pusher))
-    }
-
-    fn pull_scoped_json(
-        &self,
-        after: u64,
-        limit: u32,
-        scope: &Scope,
-        exclude_origin: Option<(Uuid, u64)>,
-        now_ms: u64,
-    ) -> Result<Vec<u8>, StorageError> {
-        let limit = limit.clamp(1, self.max_pull_limit);
-        let page = if scope.all {
-            self.read(|c| read::pull_page(c, after, limit, None, exclude_origin))?
-        } else {
-            let keep = |p: &str| scope.reads(p);
-            self.read(|c| read::pull_page_filtered(c, after, limit, &keep, exclude_origin))?
-        };
-        Ok(page.into_json(self.server_hlc(now_ms)?, self.epoch))
     }
 }
 

@@ -30,7 +30,10 @@ use rusqlite::{Connection, OpenFlags};
 use uuid::Uuid;
 
 use crate::error::StorageError;
-use crate::storage::{Conflict, EntityKey, EntitySnapshot, Health, RejectedOp, SyncStorage};
+use crate::storage::{
+    Actor, Conflict, EntityKey, EntitySnapshot, FeedScope, Health, PullQuery, RejectedOp,
+    SyncStorage,
+};
 
 /// Largest page a pull returns, unless set otherwise.
 pub const DEFAULT_MAX_PULL_LIMIT: u32 = 10_000;
@@ -70,6 +73,12 @@ pub struct SqliteStorage {
     epoch: Uuid,
     /// Sign-ins for names that do not exist, audited at most once a minute (`access`).
     unknown_signins: Mutex<access::UnknownSignins>,
+}
+
+impl From<rusqlite::Error> for StorageError {
+    fn from(e: rusqlite::Error) -> StorageError {
+        StorageError::database(e)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>, StorageError> {
@@ -235,15 +244,25 @@ impl SqliteStorage {
 }
 
 impl SqliteStorage {
-    /// A push, audited in its own transaction when `actor` is given, authorized per operation
-    /// for `pusher` when given (none: a trusted local import).
-    pub(crate) fn push_by(
-        &self,
-        req: PushRequest,
-        now_ms: u64,
-        actor: Option<&str>,
-        pusher: Option<&crate::authz::Pusher>,
-    ) -> Result<PushResponse, StorageError> {
+    /// One page of the feed as stored, in one read transaction.
+    fn pull_page(&self, q: &PullQuery) -> Result<read::PullPage, StorageError> {
+        let limit = q.limit.clamp(1, self.max_pull_limit);
+        let exclude = q.exclude_origin.map(|o| (o.device, o.through));
+        let prefix = match &q.scope {
+            FeedScope::All => None,
+            FeedScope::Account(scope) if scope.all => None,
+            FeedScope::Path(path) => Some(path.as_str()),
+            FeedScope::Account(scope) => {
+                let keep = |p: &str| scope.reads(p);
+                return self.read(|c| read::pull_page_filtered(c, q.after, limit, &keep, exclude));
+            }
+        };
+        self.read(|c| read::pull_page(c, q.after, limit, prefix, exclude))
+    }
+
+    /// A push: authorized per operation and audited (in its transaction) when `by` is a
+    /// signed-in account.
+    fn push_by(&self, req: PushRequest, by: &Actor) -> Result<PushResponse, StorageError> {
         // What could change an account's scope (read before the push: a scope computed while it
         // commits is stored under the generation before, so it is computed again).
         let scoping = req.ops.iter().any(|o| {
@@ -265,9 +284,9 @@ impl SqliteStorage {
             &self.records,
             &mut readers,
             &req,
-            now_ms,
-            actor,
-            pusher,
+            by.now_ms,
+            by.account.as_ref().map(|a| a.username.as_str()),
+            by.account.as_ref().map(|a| &a.pusher),
         )
         .map(|r| PushResponse {
             epoch: Some(self.epoch),
@@ -303,34 +322,18 @@ fn drop_elsewhere(req: PushRequest) {
 }
 
 impl SyncStorage for SqliteStorage {
-    fn push(&self, req: PushRequest, now_ms: u64) -> Result<PushResponse, StorageError> {
-        self.push_by(req, now_ms, None, None)
+    fn push(&self, req: PushRequest, by: &Actor) -> Result<PushResponse, StorageError> {
+        self.push_by(req, by)
     }
 
-    fn pull(
-        &self,
-        after: u64,
-        limit: u32,
-        scope_prefix: Option<&str>,
-        exclude_origin: Option<(Uuid, u64)>,
-        now_ms: u64,
-    ) -> Result<PullResponse, StorageError> {
-        let limit = limit.clamp(1, self.max_pull_limit);
-        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix, exclude_origin))?;
-        page.into_response(self.server_hlc(now_ms)?, self.epoch)
+    fn pull(&self, query: &PullQuery) -> Result<PullResponse, StorageError> {
+        let page = self.pull_page(query)?;
+        page.into_response(self.server_hlc(query.now_ms)?, self.epoch)
     }
 
-    fn pull_json(
-        &self,
-        after: u64,
-        limit: u32,
-        scope_prefix: Option<&str>,
-        exclude_origin: Option<(Uuid, u64)>,
-        now_ms: u64,
-    ) -> Result<Vec<u8>, StorageError> {
-        let limit = limit.clamp(1, self.max_pull_limit);
-        let page = self.read(|c| read::pull_page(c, after, limit, scope_prefix, exclude_origin))?;
-        Ok(page.into_json(self.server_hlc(now_ms)?, self.epoch))
+    fn pull_json(&self, query: &PullQuery) -> Result<Vec<u8>, StorageError> {
+        let page = self.pull_page(query)?;
+        Ok(page.into_json(self.server_hlc(query.now_ms)?, self.epoch))
     }
 
     fn device_seq(&self, device: Uuid) -> Result<u64, StorageError> {

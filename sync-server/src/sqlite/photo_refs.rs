@@ -159,7 +159,10 @@ mod tests {
 
     fn push_all(storage: &SqliteStorage, device: Uuid, ops: Vec<Operation>) {
         let resp = storage
-            .push(PushRequest::new(device, ops), 1_714_521_600_000)
+            .push(
+                PushRequest::new(device, ops),
+                &crate::Actor::local(1_714_521_600_000),
+            )
             .expect("push");
         assert!(
             resp.results.iter().all(|r| r.status == OpStatus::Accepted),
@@ -232,10 +235,12 @@ mod tests {
             // (Run again from the photo migration: the migrations after it, if any, must bear it.)
             let photo_migration = schema::MIGRATIONS
                 .iter()
-                .position(|m| m.contains("CREATE TABLE photo_refs"))
-                .expect("the photo migration");
+                .find(|m| m.sql.contains("CREATE TABLE photo_refs"))
+                .expect("the photo migration")
+                .version;
             conn.execute_batch(&format!(
-                "DROP TABLE photo_refs; DROP TABLE photo_uploads; PRAGMA user_version = {photo_migration};"
+                "DROP TABLE photo_refs; DROP TABLE photo_uploads;
+                 DELETE FROM schema_migrations WHERE version >= {photo_migration};"
             ))
             .expect("downgrade");
         }

@@ -444,7 +444,7 @@ pub(super) fn future_ops(
 }
 
 pub(super) fn health(conn: &mut Connection) -> Result<Health, StorageError> {
-    let version: u32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let version = schema::version(conn)?;
     if version != schema::current_version() {
         return Err(StorageError::Schema(format!(
             "schema version {version}, expected {}",
