@@ -7,6 +7,7 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bangfu_core::sync::wire::{SignInRequest, SignInResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -124,25 +125,6 @@ pub(super) async fn small_json<T: serde::de::DeserializeOwned>(
     Ok(value)
 }
 
-/// `POST /v1/auth/signin`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignInRequest {
-    pub username: String,
-    pub password: String,
-    pub device_id: Uuid,
-    #[serde(default)]
-    pub device_name: String,
-}
-
-/// The answer to a sign-in: the token is shown this once.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct SignInResponse {
-    pub device_token: String,
-    pub device_id: Uuid,
-    pub account: Account,
-}
-
 /// 429 `auth_slow_down` with `Retry-After`.
 fn slow_down(wait_s: u64) -> Response {
     let mut resp = ApiError::from(AuthError::SlowDown(wait_s)).into_response();
@@ -227,7 +209,7 @@ pub(super) async fn sign_in(
     match outcome {
         Ok((account, token)) => {
             tracing::info!(account = account.id, "sign-in");
-            Ok(Json(SignInResponse {
+            Ok(Json(SignInResponse::<Account> {
                 device_token: token,
                 device_id,
                 account,
