@@ -23,7 +23,7 @@ use uuid::Uuid;
 use bangfu_core::sync::wire::SignInResponse;
 use bangfu_store::local::{AccountRow, PinRow};
 use bangfu_sync_client::server_url::check_server_url;
-use bangfu_sync_client::{HttpOptions, HttpTransport, SignInError};
+use bangfu_sync_client::{HttpOptions, HttpTransport, RequestEncoding, SignInError};
 
 use crate::App;
 use crate::error::{AppError, FieldError, Result};
@@ -469,6 +469,8 @@ async fn signin(
         server_url,
         HttpOptions {
             request_timeout: SIGNIN_TIMEOUT,
+            // A few bytes of JSON: sent as they are.
+            request_encoding: RequestEncoding::Identity,
             ..HttpOptions::default()
         },
     )
