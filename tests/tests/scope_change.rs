@@ -133,7 +133,7 @@ async fn a_pairing_added_brings_the_history_and_an_ended_one_leaves_after_its_ch
         .expect("account");
     let signed = HttpTransport::new(&base, HttpOptions::default())
         .expect("transport")
-        .sign_in(
+        .sign_in::<serde::de::IgnoredAny>(
             "cadre1",
             "cadre-password",
             DeviceStore::device_id(&cadre.store),
@@ -141,7 +141,7 @@ async fn a_pairing_added_brings_the_history_and_an_ended_one_leaves_after_its_ch
         )
         .await
         .expect("signed in");
-    let tc = transport(&base, signed.device_token.0.clone());
+    let tc = transport(&base, signed.device_token.clone());
     sync(&mut cadre.store, &tc, &options, &mut |_| {})
         .await
         .expect("cadre syncs");

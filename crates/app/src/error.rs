@@ -5,6 +5,7 @@
 
 use bangfu_core::validate::ValidationError;
 use bangfu_store::StoreError;
+use bangfu_sync_client::SignInError;
 use bangfu_sync_client::server_url::ServerUrlError;
 use serde::Serialize;
 use ts_rs::TS;
@@ -101,16 +102,6 @@ impl From<StoreError> for AppError {
             }
             _ if e.code() == "disk_full" => AppError::DiskFull,
             _ => AppError::Store(e),
-        }
-    }
-}
-
-impl From<rusqlite::Error> for AppError {
-    fn from(e: rusqlite::Error) -> Self {
-        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
-            AppError::DiskFull
-        } else {
-            AppError::Store(StoreError::Sqlite(e))
         }
     }
 }
@@ -303,6 +294,21 @@ fn wait_zh(seconds: u32) -> String {
 }
 
 pub type Result<T> = std::result::Result<T, AppError>;
+
+impl From<SignInError> for AppError {
+    fn from(e: SignInError) -> AppError {
+        match e {
+            SignInError::BadCredentials => AppError::BadCredentials,
+            SignInError::SlowDown { retry_after_s } => AppError::SlowDown { retry_after_s },
+            SignInError::Refused { status, code } => AppError::ServerRefused { status, code },
+            SignInError::ServerUnavailable => AppError::ServerUnavailable,
+            SignInError::Offline => AppError::Offline,
+            SignInError::Timeout => AppError::Timeout,
+            SignInError::BadServerUrl(_) => AppError::BadServerUrl,
+            SignInError::BadResponse(_) => AppError::BadResponse,
+        }
+    }
+}
 
 impl From<ServerUrlError> for AppError {
     fn from(e: ServerUrlError) -> AppError {

@@ -2,8 +2,6 @@
 //! numbers (the full number never leaves this crate), pairing history, what is still owed, and
 //! one timeline of visits, contacts, income, measures and evaluations, newest first.
 
-use std::collections::HashSet;
-
 use bangfu_core::income::IncomeTotals;
 use bangfu_core::rules::{self, Status};
 use bangfu_core::{CheckStatus as CoreCheckStatus, idnumber};
@@ -292,7 +290,7 @@ impl App {
 
         let mut timeline = Vec::new();
         let visits = &ds.visits;
-        let corrected: HashSet<Uuid> = visits.iter().filter_map(|v| v.corrects).collect();
+        let corrected = rules::corrected(visits);
         for v in visits {
             let risks = bangfu_core::CheckItem::ALL
                 .iter()
@@ -322,7 +320,7 @@ impl App {
             }));
         }
         let contacts = store.contacts_of_household(h.id)?;
-        let corrected: HashSet<Uuid> = contacts.iter().filter_map(|c| c.corrects).collect();
+        let corrected = rules::corrected(&contacts);
         for c in &contacts {
             timeline.push(TimelineEntry::Contact(ContactEntry {
                 id: c.id,
@@ -334,11 +332,7 @@ impl App {
                 corrected: corrected.contains(&c.id),
             }));
         }
-        let corrected: HashSet<Uuid> = ds
-            .income_records
-            .iter()
-            .filter_map(|r| r.corrects)
-            .collect();
+        let corrected = rules::corrected(&ds.income_records);
         for r in &ds.income_records {
             let t = IncomeTotals::of(r);
             timeline.push(TimelineEntry::Income(IncomeEntry {
@@ -352,7 +346,7 @@ impl App {
                 corrected: corrected.contains(&r.id),
             }));
         }
-        for m in measures_of_household(store, h.id)? {
+        for m in store.measures_of_household(h.id)? {
             timeline.push(TimelineEntry::Measure(MeasureEntry {
                 id: m.id,
                 day: m.started_on,
@@ -361,7 +355,7 @@ impl App {
                 description: m.description,
             }));
         }
-        let corrected: HashSet<Uuid> = ds.evaluations.iter().filter_map(|e| e.corrects).collect();
+        let corrected = rules::corrected(&ds.evaluations);
         for e in &ds.evaluations {
             timeline.push(TimelineEntry::Evaluation(EvaluationEntry {
                 id: e.id,
@@ -388,26 +382,4 @@ impl App {
             draft_id: self.draft_for_household(h.id)?.map(|d| d.id),
         })
     }
-}
-
-/// The measures of a household, by start day (the store has no list query for them yet).
-fn measures_of_household(
-    store: &bangfu_store::Store,
-    household_id: Uuid,
-) -> Result<Vec<bangfu_core::Measure>> {
-    let mut st = store.connection().prepare_cached(
-        "SELECT id FROM measures WHERE household_id = ?1 ORDER BY started_on, rowid",
-    )?;
-    let ids: Vec<Vec<u8>> = st
-        .query_map([household_id.as_bytes()], |r| r.get(0))?
-        .collect::<std::result::Result<_, _>>()?;
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        if let Ok(id) = Uuid::from_slice(&id)
-            && let Some(m) = store.get_measure(id)?
-        {
-            out.push(m);
-        }
-    }
-    Ok(out)
 }

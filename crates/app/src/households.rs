@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use bangfu_core::rules::{self, Owner, Status};
-use rusqlite::types::Value;
+use bangfu_store::HouseholdListQuery;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
@@ -61,18 +61,20 @@ pub struct HouseholdList {
     pub items: Vec<HouseholdRow>,
 }
 
-/// `text` with LIKE's wildcards escaped (by `\`), wrapped in `%…%`.
-fn like_pattern(text: &str) -> String {
-    let mut s = String::with_capacity(text.len() + 2);
-    s.push('%');
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            s.push('\\');
-        }
-        s.push(c);
+/// What is owed next for a household: the person's own obligations before anyone else's, then
+/// the earliest due date.
+#[derive(Debug, Clone, Copy)]
+struct NextDue {
+    /// Owed by someone other than the signed-in person.
+    someone_elses: bool,
+    due_on: chrono::NaiveDate,
+    overdue: bool,
+}
+
+impl NextDue {
+    fn comes_before(&self, other: &NextDue) -> bool {
+        (self.someone_elses, self.due_on) < (other.someone_elses, other.due_on)
     }
-    s.push('%');
-    s
 }
 
 impl App {
@@ -83,53 +85,15 @@ impl App {
             0 => 20,
             n => n.min(MAX_PAGE_SIZE),
         };
-        let (cond, mut params) = scope.sql_condition();
-        let mut filter = cond;
-        if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            let search: String = search.chars().take(50).collect();
-            filter.push_str(
-                " AND (h.head_name LIKE ?s ESCAPE '\\' OR v.name LIKE ?s ESCAPE '\\' \
-                 OR IFNULL(h.village_group, '') LIKE ?s ESCAPE '\\' \
-                 OR IFNULL(h.address, '') LIKE ?s ESCAPE '\\' \
-                 OR EXISTS (SELECT 1 FROM members m WHERE m.household_id = h.id \
-                            AND m.name LIKE ?s ESCAPE '\\'))",
-            );
-            // Positional `?` above; `?s` is replaced by numbered parameters below.
-            let n = params.len() + 1;
-            filter = filter.replace("?s", &format!("?{n}"));
-            params.push(Value::Text(like_pattern(&search)));
-        }
-        let from = format!(
-            "FROM households h JOIN areas v ON v.id = h.village_id WHERE {}",
-            number_params(&filter)
-        );
-        let conn = self.store.connection();
-        let total: i64 = conn
-            .prepare_cached(&format!("SELECT count(*) {from}"))?
-            .query_row(rusqlite::params_from_iter(params.iter()), |r| r.get(0))?;
-        let limit_at = params.len() + 1;
-        let page_sql = format!(
-            "SELECT h.id {from} ORDER BY v.name, IFNULL(h.village_group, ''), h.head_name, h.id \
-             LIMIT ?{limit_at} OFFSET ?{}",
-            limit_at + 1
-        );
-        params.push(Value::Integer(i64::from(page_size)));
-        params.push(Value::Integer(i64::from(q.page) * i64::from(page_size)));
-        let mut ids = Vec::new();
-        {
-            let mut st = conn.prepare_cached(&page_sql)?;
-            let rows = st.query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                r.get::<_, Vec<u8>>(0)
-            })?;
-            for r in rows {
-                if let Ok(id) = Uuid::from_slice(&r?) {
-                    ids.push(id);
-                }
-            }
-        }
-        let items = self.household_rows(&scope, &ids)?;
+        let page = self.store.household_page(&HouseholdListQuery {
+            scope: &scope.households(),
+            search: q.search.as_deref(),
+            limit: page_size,
+            offset: u64::from(q.page) * u64::from(page_size),
+        })?;
+        let items = self.household_rows(&scope, &page.ids)?;
         Ok(HouseholdList {
-            total: u32::try_from(total).unwrap_or(u32::MAX),
+            total: u32::try_from(page.total).unwrap_or(u32::MAX),
             page: q.page,
             page_size,
             items,
@@ -149,16 +113,19 @@ impl App {
         let ds = rules_dataset(&self.store, &mut areas, &scope.me, ids)?;
         let index = rules::Index::new(&ds);
         // The next due date: the earliest obligation still owed, the person's own first.
-        let mut next: HashMap<Uuid, (bool, chrono::NaiveDate, bool)> = HashMap::new();
+        let mut next: HashMap<Uuid, NextDue> = HashMap::new();
         for o in rules::obligations_with(&index, scope.today) {
             let (Some(h), true) = (o.household_id, o.status != Status::Done) else {
                 continue;
             };
-            let mine = o.owner == Owner::Person(scope.me.id);
-            let candidate = (!mine, o.due_on, o.status == Status::Overdue);
+            let candidate = NextDue {
+                someone_elses: o.owner != Owner::Person(scope.me.id),
+                due_on: o.due_on,
+                overdue: o.status == Status::Overdue,
+            };
             next.entry(h)
                 .and_modify(|c| {
-                    if (candidate.0, candidate.1) < (c.0, c.1) {
+                    if candidate.comes_before(c) {
                         *c = candidate;
                     }
                 })
@@ -166,16 +133,12 @@ impl App {
         }
         let unsynced = self.store.unsynced_by_household()?;
         let drafts: BTreeSet<Uuid> = self.draft_households()?;
-        let conn = self.store.connection();
-        let mut last_visit =
-            conn.prepare_cached("SELECT max(visited_day) FROM visits WHERE household_id = ?1")?;
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
             let Some(h) = ds.households.iter().find(|h| h.id == id) else {
                 continue;
             };
             let class = h.class_on(scope.today);
-            let last: Option<String> = last_visit.query_row([id.as_bytes()], |r| r.get(0))?;
             let due = next.get(&id);
             out.push(HouseholdRow {
                 id,
@@ -185,9 +148,9 @@ impl App {
                 class: class.map(|c| c.class.into()),
                 kind: class.and_then(|c| c.kind).map(Into::into),
                 risks: h.risks.iter().map(|&r| r.into()).collect(),
-                last_visit_on: last.and_then(|d| d.parse().ok()),
-                next_due_on: due.map(|d| d.1),
-                next_due_overdue: due.is_some_and(|d| d.2),
+                last_visit_on: self.store.last_visit_day(id)?,
+                next_due_on: due.map(|d| d.due_on),
+                next_due_overdue: due.is_some_and(|d| d.overdue),
                 unsynced: unsynced
                     .get(&id)
                     .map_or(0, |&n| u32::try_from(n).unwrap_or(u32::MAX)),
@@ -195,45 +158,5 @@ impl App {
             });
         }
         Ok(out)
-    }
-}
-
-/// Turns the plain `?` of a condition into `?1, ?2, …` (numbered parameters mix with them badly),
-/// leaving numbered ones alone.
-fn number_params(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 16);
-    let mut n = 0;
-    let mut chars = sql.chars().peekable();
-    let mut in_string = false;
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            in_string = !in_string;
-        }
-        if c == '?' && !in_string && !chars.peek().is_some_and(|d| d.is_ascii_digit()) {
-            n += 1;
-            out.push_str(&format!("?{n}"));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn search_text_is_literal_in_like() {
-        assert_eq!(like_pattern("李"), "%李%");
-        assert_eq!(like_pattern("100%_a\\"), "%100\\%\\_a\\\\%");
-    }
-
-    #[test]
-    fn positional_parameters_are_numbered_outside_strings() {
-        assert_eq!(
-            number_params("a = ? AND b IN (X'3F') AND c = ?3 AND d = ? AND e = '?'"),
-            "a = ?1 AND b IN (X'3F') AND c = ?3 AND d = ?2 AND e = '?'"
-        );
     }
 }

@@ -21,7 +21,7 @@ use crate::App;
 use crate::clock::epoch_ms;
 use crate::dto::IncomeCategory;
 use crate::error::{AppError, FieldError, Result, invalid};
-use crate::scope::{Areas, Scope, monitoring_lines, scope_path};
+use crate::scope::{Areas, Scope, scope_path};
 
 /// The usual items of each category, offered as the form's lines (a household may add others).
 pub const ITEMS: [(IncomeCategory, &[&str]); 4] = [
@@ -218,16 +218,6 @@ fn view(r: &IncomeRecord) -> IncomeRecordView {
     }
 }
 
-/// The household's records in force (those no other record corrects).
-fn in_force(records: Vec<IncomeRecord>) -> Vec<IncomeRecord> {
-    let corrected: std::collections::HashSet<Uuid> =
-        records.iter().filter_map(|r| r.corrects).collect();
-    records
-        .into_iter()
-        .filter(|r| !corrected.contains(&r.id))
-        .collect()
-}
-
 impl App {
     /// A small dataset for D3 on one household: settings, its areas, its income records (plus
     /// `extra`), the monitoring lines.
@@ -245,7 +235,7 @@ impl App {
         ds.households.push(household.clone());
         ds.income_records = self.store.income_records_of_household(household.id)?;
         ds.income_records.extend(extra.cloned());
-        ds.monitoring_lines = monitoring_lines(&self.store)?;
+        ds.monitoring_lines = self.store.monitoring_lines()?;
         Ok(ds)
     }
 
@@ -259,9 +249,14 @@ impl App {
             None => collection_quarter(today),
         };
         let (opens, closes) = quarter.income_window();
-        let records = in_force(self.store.income_records_of_household(h.id)?);
-        let collected = records.iter().rev().find(|r| r.period == quarter);
-        let previous = records.iter().rev().find(|r| r.period == quarter.prev());
+        let all = self.store.income_records_of_household(h.id)?;
+        let records: Vec<&IncomeRecord> = rules::in_force(&all).collect();
+        let collected = records.iter().rev().find(|r| r.period == quarter).copied();
+        let previous = records
+            .iter()
+            .rev()
+            .find(|r| r.period == quarter.prev())
+            .copied();
         let window_state = if collected.is_some() {
             WindowState::Collected
         } else if today < opens {

@@ -20,11 +20,16 @@
 //!   failures in plain words).
 //! - [`sync_run`]: `sync_now` itself ([`sync_run::Syncer`]: push, pull, then photos, on its own
 //!   connections so screens stay usable) and fetching photos this phone does not hold.
-//! - `photo`: intake of `add_photo` (bangfu-photo: shrink, EXIF dropped, watermark).
+//! - `photo`: photo and signature files under `photos/` by SHA-256, and the intake of
+//!   `add_photo` (bangfu-photo: shrink, EXIF dropped, watermark).
 //! - [`error`]: [`AppError`], serialised to the UI as `{code, message, retry_after_s, fields}`.
 //!
 //! Files in the data directory: `store.sqlite` (the records, bangfu-store), `app.sqlite` (account,
-//! PIN hash, drafts, photo queue, sync runs), `device_token` (mode 0600), `photos/<sha256>`.
+//! PIN hash, drafts, photo queue, sync runs: bangfu-store's `LocalDb`), `device_token` (mode
+//! 0600), `photos/<sha256>`.
+//!
+//! This crate orchestrates: it writes no SQL (the store's typed queries and `LocalDb` do) and
+//! speaks no HTTP (bangfu-sync-client signs in and syncs, bangfu-blobs moves photos).
 //!
 //! Personal data never goes to logs: this crate logs nothing, and its error messages never
 //! contain names, ID numbers, phone numbers or sums. ID numbers are masked before they leave
@@ -37,7 +42,6 @@ pub mod error;
 pub mod household;
 pub mod households;
 pub mod income;
-mod local;
 mod photo;
 pub mod scope;
 pub mod session;
@@ -49,9 +53,8 @@ pub mod visit;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use bangfu_store::Store;
+use bangfu_store::{LocalDb, Store};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use rusqlite::Connection;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, ErrorBody, FieldError, Result};
@@ -63,7 +66,7 @@ pub use error::{AppError, ErrorBody, FieldError, Result};
 pub struct App {
     dir: PathBuf,
     store: Store,
-    local: Connection,
+    local: LocalDb,
     clock: Arc<dyn Clock>,
     /// Whether the PIN was entered since the app started (or since `lock`).
     unlocked: bool,
@@ -84,7 +87,7 @@ impl App {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(dir.join(visit::PHOTO_DIR))?;
         let store = Store::open(dir.join(STORE_FILE))?;
-        let local = local::open(&dir.join(LOCAL_FILE))?;
+        let local = LocalDb::open(dir.join(LOCAL_FILE))?;
         Ok(App {
             dir,
             store,

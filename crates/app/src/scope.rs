@@ -11,10 +11,9 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use bangfu_core::{Area, AreaLevel, Dataset, MonitoringLine, Person, Role};
-use bangfu_store::Store;
+use bangfu_core::{Area, AreaLevel, Dataset, Person, Role};
+use bangfu_store::{HouseholdScope, Store};
 use chrono::NaiveDate;
-use rusqlite::types::Value;
 use uuid::Uuid;
 
 use crate::App;
@@ -41,42 +40,15 @@ impl Scope {
         self.all || !self.villages.is_empty() || self.unit.is_some()
     }
 
-    /// A SQL condition on `h` (the households table) selecting the households in scope, with its
-    /// parameters. Ids are written as blob literals (they come from the store, never from input).
-    pub(crate) fn sql_condition(&self) -> (String, Vec<Value>) {
-        if self.all {
-            return ("1".into(), Vec::new());
+    /// The households in scope, as the store selects them.
+    pub(crate) fn households(&self) -> HouseholdScope {
+        HouseholdScope {
+            person: self.me.id,
+            day: self.today,
+            villages: self.villages.clone(),
+            unit: self.unit,
+            all: self.all,
         }
-        let day = self.today.format("%Y-%m-%d").to_string();
-        let mut parts = vec![
-            "h.id IN (SELECT household_id FROM pairings WHERE cadre_id = ? AND start_day <= ? \
-             AND (end_day IS NULL OR end_day >= ?))"
-                .to_owned(),
-        ];
-        let mut params = vec![
-            Value::Blob(self.me.id.as_bytes().to_vec()),
-            Value::Text(day.clone()),
-            Value::Text(day.clone()),
-        ];
-        if !self.villages.is_empty() {
-            let list: Vec<String> = self
-                .villages
-                .iter()
-                .map(|v| format!("X'{}'", crate::hex(v.as_bytes())))
-                .collect();
-            parts.push(format!("h.village_id IN ({})", list.join(", ")));
-        }
-        if let Some(unit) = self.unit {
-            parts.push(
-                "h.id IN (SELECT p.household_id FROM pairings p JOIN people c ON c.id = p.cadre_id \
-                 WHERE c.unit_id = ? AND p.start_day <= ? AND (p.end_day IS NULL OR p.end_day >= ?))"
-                    .to_owned(),
-            );
-            params.push(Value::Blob(unit.as_bytes().to_vec()));
-            params.push(Value::Text(day.clone()));
-            params.push(Value::Text(day));
-        }
-        (format!("({})", parts.join(" OR ")), params)
     }
 }
 
@@ -109,7 +81,7 @@ impl App {
                     villages.insert(v);
                 }
                 (Role::TownshipStation, Some(t)) => {
-                    villages.extend(villages_of_township(&self.store, t)?);
+                    villages.extend(self.store.villages_of_township(t)?);
                 }
                 (Role::CountyOffice, _) => all = true,
                 (Role::UnitAdmin, _) => unit = me.unit_id,
@@ -128,11 +100,9 @@ impl App {
 
     /// Whether `household_id` is in the person's scope.
     pub(crate) fn in_scope(&self, scope: &Scope, household_id: Uuid) -> Result<bool> {
-        let (cond, mut params) = scope.sql_condition();
-        params.insert(0, Value::Blob(household_id.as_bytes().to_vec()));
-        let sql = format!("SELECT 1 FROM households h WHERE h.id = ? AND {cond}");
-        let mut st = self.store.connection().prepare_cached(&sql)?;
-        Ok(st.exists(rusqlite::params_from_iter(params))?)
+        Ok(self
+            .store
+            .household_in_scope(&scope.households(), household_id)?)
     }
 
     /// The household, refusing one outside the person's scope.
@@ -150,20 +120,6 @@ impl App {
         }
         Ok(h)
     }
-}
-
-fn villages_of_township(store: &Store, township: Uuid) -> Result<Vec<Uuid>> {
-    let mut st = store
-        .connection()
-        .prepare_cached("SELECT id FROM areas WHERE parent_id = ?1 AND level = 'village'")?;
-    let rows = st.query_map([township.as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
-    let mut out = Vec::new();
-    for r in rows {
-        if let Ok(id) = Uuid::from_slice(&r?) {
-            out.push(id);
-        }
-    }
-    Ok(out)
 }
 
 /// Areas by id, loaded on demand and cached (villages, their townships and the county).
@@ -234,22 +190,6 @@ pub(crate) fn scope_path(
     Ok(codes.join("/"))
 }
 
-/// Every monitoring line (a short table).
-pub(crate) fn monitoring_lines(store: &Store) -> Result<Vec<MonitoringLine>> {
-    let mut st = store.connection().prepare_cached(
-        "SELECT year, region_code, yuan_per_person, source FROM monitoring_lines ORDER BY rowid",
-    )?;
-    let rows = st.query_map([], |r| {
-        Ok(MonitoringLine {
-            year: r.get(0)?,
-            region_code: r.get(1)?,
-            yuan_per_person: r.get(2)?,
-            source: r.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
-}
-
 /// The slice of the store the rules engine needs for `households`: the households with their
 /// pairings, visits, income records, evaluations and sign replacements; the people those name
 /// (cadres, successors, the villages' first secretaries, the cadres' unit colleagues for R5's
@@ -294,16 +234,7 @@ pub(crate) fn rules_dataset(
                 ds.areas.push(a);
             }
         }
-        let mut st = store.connection().prepare_cached(
-            "SELECT DISTINCT person_id FROM role_grants WHERE area_id = ?1
-             AND role IN ('first_secretary', 'team_member')",
-        )?;
-        let rows = st.query_map([v.as_bytes()], |r| r.get::<_, Vec<u8>>(0))?;
-        for r in rows {
-            if let Ok(id) = Uuid::from_slice(&r?) {
-                people.insert(id);
-            }
-        }
+        people.extend(store.village_staff(v)?);
     }
     // Ancestors first, so that a parent precedes its children as in a county's dataset.
     ds.areas.sort_by_key(|a| match a.level {
@@ -344,6 +275,6 @@ pub(crate) fn rules_dataset(
     let mut people: Vec<Person> = loaded.into_values().collect();
     people.sort_by_key(|p| p.id);
     ds.people = people;
-    ds.monitoring_lines = monitoring_lines(store)?;
+    ds.monitoring_lines = store.monitoring_lines()?;
     Ok(ds)
 }

@@ -20,10 +20,13 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
+use bangfu_core::sync::wire::SignInResponse;
+use bangfu_store::local::{AccountRow, PinRow};
 use bangfu_sync_client::server_url::check_server_url;
+use bangfu_sync_client::{HttpOptions, HttpTransport, RequestEncoding, SignInError};
 
+use crate::App;
 use crate::error::{AppError, FieldError, Result};
-use crate::{App, local};
 
 /// Wrong PINs allowed before waits begin.
 pub const FREE_PIN_ATTEMPTS: u32 = 5;
@@ -92,22 +95,6 @@ pub struct UnlockRequest {
 pub struct SetPinRequest {
     pub current_pin: String,
     pub new_pin: String,
-}
-
-/// The server's answer to `POST /v1/auth/signin`.
-#[derive(Debug, Clone, Deserialize)]
-struct SigninResponse {
-    device_token: String,
-    device_id: Uuid,
-    account: Account,
-}
-
-/// The server's error body.
-#[derive(Debug, Clone, Deserialize)]
-struct ServerError {
-    code: String,
-    #[serde(default)]
-    retry_after_s: Option<u32>,
 }
 
 /// An enrolment the server granted (or that a test or the screenshot demo installs directly).
@@ -202,8 +189,8 @@ pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
 impl App {
     /// Where the app stands.
     pub fn session(&self) -> Result<Session> {
-        let account = local::account(&self.local)?;
-        let pin = local::pin(&self.local)?;
+        let account = self.local.account()?;
+        let pin = self.local.pin()?;
         let pin_wait_s = match &pin {
             Some(p) => Some(self.pin_wait_left_ms(p)?)
                 .filter(|&ms| ms > 0)
@@ -292,13 +279,14 @@ impl App {
             .take(64)
             .collect::<String>();
         let device_id = self.device_id_for(&server_url, req.username.trim())?;
-        let body = serde_json::json!({
-            "username": req.username.trim(),
-            "password": req.password,
-            "device_id": device_id,
-            "device_name": device_name,
-        });
-        let granted = signin(&server_url, &body).await?;
+        let granted = signin(
+            &server_url,
+            req.username.trim(),
+            &req.password,
+            device_id,
+            &device_name,
+        )
+        .await?;
         self.install_enrolment(Enrolment {
             server_url,
             device_token: granted.device_token,
@@ -316,18 +304,17 @@ impl App {
     /// and the server's refusal says to reset the app).
     fn device_id_for(&self, server_url: &str, username: &str) -> Result<Uuid> {
         let current = self.store.device_id();
-        let Some(enrolled) = local::account(&self.local)? else {
+        let Some(enrolled) = self.local.account()? else {
             return Ok(current);
         };
         if enrolled.username == username && enrolled.server_url == server_url {
             return Ok(current);
         }
-        let made: bool = self.store.connection().query_row(
-            "SELECT EXISTS (SELECT 1 FROM ops WHERE local = 1)",
-            [],
-            |r| r.get(0),
-        )?;
-        Ok(if made { current } else { Uuid::now_v7() })
+        Ok(if self.store.has_local_ops()? {
+            current
+        } else {
+            Uuid::now_v7()
+        })
     }
 
     /// Keeps an enrolment: the device id (when the server assigned another and this device has
@@ -340,7 +327,7 @@ impl App {
         }
         let hash = hash_pin(&e.pin)?;
         write_private(&self.dir.join(TOKEN_FILE), e.device_token.as_bytes())?;
-        let row = local::AccountRow {
+        let row = AccountRow {
             server_url: e.server_url,
             username: e.account.username,
             display_name: e.account.display_name,
@@ -349,7 +336,7 @@ impl App {
             device_id: e.device_id.to_string(),
             enrolled_at: self.now().to_rfc3339(),
         };
-        local::put_account(&mut self.local, &row, &hash)?;
+        self.local.put_account(&row, &hash)?;
         self.unlocked = true;
         Ok(())
     }
@@ -365,7 +352,7 @@ impl App {
 
     /// Checks a PIN against the stored hash, counting wrong guesses (see the module doc).
     fn check_stored_pin(&mut self, pin: &str) -> Result<()> {
-        let Some(row) = local::pin(&self.local)? else {
+        let Some(row) = self.local.pin()? else {
             return Err(AppError::NotEnrolled);
         };
         let left = self.pin_wait_left_ms(&row)?;
@@ -379,10 +366,10 @@ impl App {
         let failures = row.failures.saturating_add(1);
         let wait_s = pin_wait_s(failures);
         let wait_ms = u64::from(wait_s) * 1000;
-        local::set_pin_failures(&self.local, failures, wait_ms)?;
+        self.local.set_pin_failures(failures, wait_ms)?;
         self.mark_pin_wait(wait_ms);
         if check_pin(pin).is_ok() && verify_pin(pin, &row.hash)? {
-            local::set_pin_failures(&self.local, 0, 0)?;
+            self.local.set_pin_failures(0, 0)?;
             self.mark_pin_wait(0);
             return Ok(());
         }
@@ -401,7 +388,7 @@ impl App {
     /// passed since this process last read it (a restart goes on from what was stored, so time
     /// with the app closed does not count: no clock the user can set is trusted). At most the
     /// longest wait. Stores what is left, so that a restart does not give time back.
-    fn pin_wait_left_ms(&self, row: &local::PinRow) -> Result<u64> {
+    fn pin_wait_left_ms(&self, row: &PinRow) -> Result<u64> {
         let stored = row.wait_left_ms.min(u64::from(MAX_PIN_WAIT_S) * 1000);
         let now = self.clock.monotonic();
         let left = match self.pin_mark.get() {
@@ -412,7 +399,7 @@ impl App {
             _ => stored,
         };
         if left != row.wait_left_ms {
-            local::set_pin_wait_left(&self.local, left)?;
+            self.local.set_pin_wait_left(left)?;
         }
         self.pin_mark.set(Some(PinMark {
             at: now,
@@ -431,7 +418,7 @@ impl App {
 
     /// Unlocks the app with the PIN (offline).
     pub fn unlock(&mut self, req: UnlockRequest) -> Result<Session> {
-        if local::account(&self.local)?.is_none() {
+        if self.local.account()?.is_none() {
             return Err(AppError::NotEnrolled);
         }
         self.check_stored_pin(&req.pin)?;
@@ -451,7 +438,7 @@ impl App {
         }
         self.check_stored_pin(&req.current_pin)?;
         let hash = hash_pin(&req.new_pin)?;
-        local::put_pin(&self.local, &hash)?;
+        self.local.put_pin(&hash)?;
         self.session()
     }
 
@@ -461,8 +448,8 @@ impl App {
         self.session()
     }
 
-    pub(crate) fn require_unlocked(&self) -> Result<local::AccountRow> {
-        let account = local::account(&self.local)?.ok_or(AppError::NotEnrolled)?;
+    pub(crate) fn require_unlocked(&self) -> Result<AccountRow> {
+        let account = self.local.account()?.ok_or(AppError::NotEnrolled)?;
         if !self.unlocked {
             return Err(AppError::Locked);
         }
@@ -470,66 +457,27 @@ impl App {
     }
 }
 
-/// `POST {server}/v1/auth/signin`, with the errors mapped to what the enrol screen shows.
-async fn signin(server_url: &str, body: &serde_json::Value) -> Result<SigninResponse> {
-    let client = reqwest::Client::builder()
-        .timeout(SIGNIN_TIMEOUT)
-        .build()
-        .map_err(|_| AppError::BadServerUrl)?;
-    let body = serde_json::to_vec(body)?;
-    let response = client
-        .post(format!("{server_url}/v1/auth/signin"))
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            if e.is_timeout() {
-                AppError::Timeout
-            } else if e.is_builder() {
-                AppError::BadServerUrl
-            } else {
-                AppError::Offline
-            }
-        })?;
-    let status = response.status().as_u16();
-    let retry_header = response
-        .headers()
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u32>().ok());
-    let bytes = response.bytes().await.map_err(|e| {
-        if e.is_timeout() {
-            AppError::Timeout
-        } else {
-            AppError::Offline
-        }
-    })?;
-    if status == 200 {
-        return serde_json::from_slice(&bytes).map_err(|_| AppError::BadResponse);
-    }
-    let server_error: Option<ServerError> = serde_json::from_slice(&bytes).ok();
-    match status {
-        401 => Err(AppError::BadCredentials),
-        429 => Err(AppError::SlowDown {
-            retry_after_s: server_error
-                .and_then(|e| e.retry_after_s)
-                .or(retry_header)
-                .unwrap_or(60),
-        }),
-        500..=599 => Err(AppError::ServerUnavailable),
-        _ => match server_error {
-            Some(e) => Err(AppError::ServerRefused {
-                status,
-                code: e.code,
-            }),
-            None if status == 404 => Err(AppError::ServerRefused {
-                status,
-                code: "not_found".into(),
-            }),
-            None => Err(AppError::BadResponse),
+/// `POST {server}/v1/auth/signin` through the sync client.
+async fn signin(
+    server_url: &str,
+    username: &str,
+    password: &str,
+    device_id: Uuid,
+    device_name: &str,
+) -> Result<SignInResponse<Account>> {
+    let transport = HttpTransport::new(
+        server_url,
+        HttpOptions {
+            request_timeout: SIGNIN_TIMEOUT,
+            // A few bytes of JSON: sent as they are.
+            request_encoding: RequestEncoding::Identity,
+            ..HttpOptions::default()
         },
-    }
+    )
+    .map_err(SignInError::from)?;
+    Ok(transport
+        .sign_in(username, password, device_id, device_name)
+        .await?)
 }
 
 #[cfg(test)]

@@ -6,14 +6,14 @@
 
 use std::path::PathBuf;
 
-use rusqlite::{OptionalExtension, params};
+use bangfu_store::local::SyncRunRow;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::App;
 use crate::clock::epoch_ms;
 use crate::error::Result;
-use crate::visit::PHOTO_DIR;
+use crate::photo::PHOTO_DIR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -252,48 +252,18 @@ impl App {
     /// 同步: what waits and how the last sync went.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let account = self.require_unlocked()?;
-        let conn = self.store.connection();
-        let mut pending = Vec::new();
-        {
-            let mut st = conn.prepare_cached(
-                "SELECT entity, count(*) FROM ops
-                 WHERE origin_device = ?1 AND local = 1
-                   AND origin_seq > (SELECT acked_seq FROM device WHERE id = 1)
-                 GROUP BY entity ORDER BY entity",
-            )?;
-            let rows = st.query_map([self.store.device_id().as_bytes()], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
-            for r in rows {
-                let (entity, n) = r?;
-                pending.push(PendingCount {
-                    entity,
-                    count: u32::try_from(n).unwrap_or(u32::MAX),
-                });
-            }
-        }
-        let (photos_waiting, photos_bytes): (i64, i64) = self.local.query_row(
-            "SELECT count(*), IFNULL(sum(bytes), 0) FROM photos
-             WHERE visit_id IS NOT NULL AND uploaded_at_ms IS NULL",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let last: Option<String> = self
-            .local
-            .query_row(
-                "SELECT body FROM sync_runs ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let last_success_at: Option<String> = self
-            .local
-            .query_row(
-                "SELECT finished_at FROM sync_runs WHERE ok = 1 ORDER BY id DESC LIMIT 1",
-                [],
-                |r| r.get(0),
-            )
-            .optional()?;
+        let pending = self
+            .store
+            .unsynced_by_entity()?
+            .into_iter()
+            .map(|(entity, n)| PendingCount {
+                entity,
+                count: u32::try_from(n).unwrap_or(u32::MAX),
+            })
+            .collect();
+        let (photos_waiting, photos_bytes) = self.local.photos_waiting_total()?;
+        let last = self.local.last_sync_run()?;
+        let last_success_at = self.local.last_success_at()?;
         let rejected = self
             .store
             .rejected_ops()?
@@ -308,7 +278,7 @@ impl App {
             pending_ops: self.store.unsynced_count()?,
             pending,
             photos_waiting: u32::try_from(photos_waiting).unwrap_or(u32::MAX),
-            photos_waiting_bytes: u64::try_from(photos_bytes).unwrap_or(0),
+            photos_waiting_bytes: photos_bytes,
             last_sync: last.map(|b| serde_json::from_str(&b)).transpose()?,
             last_success_at,
             rejected,
@@ -319,52 +289,33 @@ impl App {
 
     /// Keeps a sync's report (the shell's `sync_now` calls this when it ends, well or not).
     pub fn record_sync_run(&self, report: &SyncReport) -> Result<()> {
-        self.local.execute(
-            "INSERT INTO sync_runs (finished_at, ok, body) VALUES (?1, ?2, ?3)",
-            params![
-                report.finished_at,
-                report.ok,
-                serde_json::to_string(report)?
-            ],
-        )?;
+        self.local.add_sync_run(&SyncRunRow {
+            finished_at: report.finished_at.clone(),
+            ok: report.ok,
+            body: serde_json::to_string(report)?,
+        })?;
         Ok(())
     }
 
     /// Photos and signatures of recorded visits still to upload, oldest first.
     pub fn photos_to_upload(&self) -> Result<Vec<PhotoUpload>> {
-        let mut st = self.local.prepare_cached(
-            "SELECT sha256, bytes, kind FROM photos
-             WHERE visit_id IS NOT NULL AND uploaded_at_ms IS NULL ORDER BY added_at_ms, sha256",
-        )?;
-        let rows = st.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for r in rows {
-            let (sha256, bytes, kind) = r?;
-            out.push(PhotoUpload {
-                path: self.dir.join(PHOTO_DIR).join(&sha256),
-                sha256,
-                bytes: u64::try_from(bytes).unwrap_or(0),
-                kind,
-            });
-        }
-        Ok(out)
+        Ok(self
+            .local
+            .photos_waiting()?
+            .into_iter()
+            .map(|p| PhotoUpload {
+                path: self.dir.join(PHOTO_DIR).join(&p.sha256),
+                sha256: p.sha256,
+                bytes: p.bytes,
+                kind: p.kind,
+            })
+            .collect())
     }
 
     /// Marks a photo as held by the server (its hash verified there).
     pub fn mark_photo_uploaded(&self, sha256: &str) -> Result<()> {
-        self.local.execute(
-            "UPDATE photos SET uploaded_at_ms = ?2 WHERE sha256 = ?1",
-            params![
-                sha256,
-                i64::try_from(epoch_ms(self.now())).unwrap_or(i64::MAX)
-            ],
-        )?;
+        self.local
+            .mark_photo_uploaded(sha256, epoch_ms(self.now()))?;
         Ok(())
     }
 }

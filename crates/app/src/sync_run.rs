@@ -18,19 +18,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bangfu_blobs::client::{ClientError, Uploader, UploaderOptions};
+use bangfu_blobs::client::{ClientError, FetchError, Uploader, UploaderOptions};
 use bangfu_blobs::sha::Sha256Hex;
 use bangfu_sync_client::{
     DeviceToken, HttpOptions, HttpTransport, Phase, SyncError, SyncOptions, sync,
 };
 use bytes::Bytes;
-use sha2::{Digest, Sha256};
 
+use crate::App;
 use crate::clock::Clock;
 use crate::error::{AppError, Result};
+use crate::photo::MAX_PHOTO_BYTES;
 use crate::sync::{RejectedItem, SyncFailure, SyncPhase, SyncProgress, SyncReport, rejected_zh};
-use crate::visit::{MAX_PHOTO_BYTES, PHOTO_DIR};
-use crate::{App, hex};
 
 /// Photos read into memory and uploaded per round (a week offline may leave hundreds waiting;
 /// a phone with 2 GB should not hold them all at once).
@@ -96,70 +95,35 @@ impl App {
         let (server_url, token) = self.server_and_token()?;
         Ok(PhotoRemote { server_url, token })
     }
-
-    /// Keeps a photo fetched from the server under `photos/` (a cache: it waits for no upload),
-    /// after checking that its bytes are the photo of that name.
-    pub fn keep_fetched_photo(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
-        if hex(&Sha256::digest(bytes)) != sha256 {
-            return Err(AppError::BadResponse);
-        }
-        let path = self.dir.join(PHOTO_DIR).join(sha256);
-        if !path.exists() {
-            crate::session::write_private(&path, bytes)?;
-        }
-        Ok(())
-    }
 }
 
-/// `GET {server}/v1/photos/{sha256}`: a photo's bytes, checked against their name.
+/// `GET {server}/v1/photos/{sha256}` (bangfu-blobs): a photo's bytes, checked against their name.
 pub async fn fetch_photo(remote: &PhotoRemote, sha256: &str) -> Result<Vec<u8>> {
-    if Sha256Hex::parse(sha256).is_err() {
+    let Ok(sha) = Sha256Hex::parse(sha256) else {
         return Err(AppError::NotFound("photo"));
-    }
-    let client = reqwest::Client::builder()
-        .timeout(FETCH_TIMEOUT)
-        .build()
-        .map_err(|_| AppError::BadServerUrl)?;
-    let url = format!(
-        "{}/v1/photos/{sha256}",
-        remote.server_url.trim_end_matches('/')
-    );
-    let net = |e: reqwest::Error| {
-        if e.is_timeout() {
-            AppError::Timeout
-        } else {
-            AppError::Offline
-        }
     };
-    let response = client
-        .get(url)
-        .bearer_auth(&remote.token)
-        .send()
-        .await
-        .map_err(net)?;
-    let status = response.status().as_u16();
-    match status {
-        200 => {}
-        404 => return Err(AppError::NotFound("photo")),
-        500..=599 => return Err(AppError::ServerUnavailable),
-        _ => {
-            return Err(AppError::ServerRefused {
-                status,
-                code: format!("http_{status}"),
-            });
-        }
+    let fetcher = Uploader::new(
+        &remote.server_url,
+        Some(format!("Bearer {}", remote.token)),
+        UploaderOptions {
+            request_timeout: FETCH_TIMEOUT,
+            ..UploaderOptions::default()
+        },
+    )
+    .map_err(|_| AppError::BadServerUrl)?;
+    match fetcher.fetch(&sha, MAX_PHOTO_BYTES as u64).await {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(FetchError::NotFound) => Err(AppError::NotFound("photo")),
+        Err(FetchError::Server { .. }) => Err(AppError::ServerUnavailable),
+        Err(FetchError::Refused { status, .. }) => Err(AppError::ServerRefused {
+            status,
+            code: format!("http_{status}"),
+        }),
+        Err(FetchError::Timeout) => Err(AppError::Timeout),
+        Err(FetchError::Network(_)) => Err(AppError::Offline),
+        Err(FetchError::BadResponse(_)) => Err(AppError::BadResponse),
+        Err(FetchError::Config(_)) => Err(AppError::BadServerUrl),
     }
-    if response
-        .content_length()
-        .is_some_and(|n| n > MAX_PHOTO_BYTES as u64)
-    {
-        return Err(AppError::BadResponse);
-    }
-    let bytes = response.bytes().await.map_err(net)?;
-    if bytes.len() > MAX_PHOTO_BYTES || hex(&Sha256::digest(&bytes)) != sha256 {
-        return Err(AppError::BadResponse);
-    }
-    Ok(bytes.to_vec())
 }
 
 /// The clients of the last sync, kept for the next while the server and token stay the same (a

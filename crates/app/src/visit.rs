@@ -10,10 +10,9 @@ use std::collections::BTreeSet;
 
 use bangfu_core::{Check, Checks, Record, Tidiness, Visit};
 use bangfu_store::StoreError;
+use bangfu_store::local::PhotoKind;
 use chrono::{DateTime, FixedOffset};
-use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use ts_rs::TS;
 use uuid::Uuid;
 
@@ -21,14 +20,13 @@ use crate::App;
 use crate::clock::epoch_ms;
 use crate::dto::{CheckItem, CheckStatus, GeoPoint};
 use crate::error::{AppError, FieldError, Result, invalid};
+use crate::photo::KeptPhoto;
 use crate::scope::{Areas, scope_path};
 
-/// Photo and signature files, under the data directory.
-pub const PHOTO_DIR: &str = "photos";
+pub use crate::photo::{MAX_PHOTO_BYTES, PHOTO_DIR};
+
 /// Photos one visit may carry.
 pub const MAX_PHOTOS: usize = 20;
-/// Largest photo file accepted (before intake shrinks it).
-pub const MAX_PHOTO_BYTES: usize = 25 * 1024 * 1024;
 /// Largest signature image.
 pub const MAX_SIGNATURE_BYTES: usize = 2 * 1024 * 1024;
 /// Longest free text of a draft field.
@@ -133,14 +131,6 @@ pub struct VisitFinished {
     pub photos_queued: u32,
 }
 
-fn is_sha256(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    crate::hex(&Sha256::digest(bytes))
-}
-
 fn is_png(bytes: &[u8]) -> bool {
     bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A])
 }
@@ -221,45 +211,32 @@ fn check_draft_input(d: &VisitDraft) -> Result<()> {
     }
 }
 
+/// A stored draft's body, read back.
+fn parse_draft(body: Option<String>) -> Result<Option<VisitDraft>> {
+    body.map(|b| serde_json::from_str(&b).map_err(AppError::from))
+        .transpose()
+}
+
+impl From<KeptPhoto> for PhotoRef {
+    fn from(k: KeptPhoto) -> PhotoRef {
+        PhotoRef {
+            sha256: k.sha256,
+            bytes: k.bytes,
+        }
+    }
+}
+
 impl App {
     fn load_draft(&self, id: Uuid) -> Result<Option<VisitDraft>> {
-        let body: Option<String> = self
-            .local
-            .query_row(
-                "SELECT body FROM drafts WHERE id = ?1",
-                [id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(AppError::from))
-            .transpose()
+        parse_draft(self.local.draft(id)?)
     }
 
     pub(crate) fn draft_for_household(&self, household_id: Uuid) -> Result<Option<VisitDraft>> {
-        let body: Option<String> = self
-            .local
-            .query_row(
-                "SELECT body FROM drafts WHERE household_id = ?1",
-                [household_id.to_string()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        body.map(|b| serde_json::from_str(&b).map_err(AppError::from))
-            .transpose()
+        parse_draft(self.local.draft_of_household(household_id)?)
     }
 
     pub(crate) fn draft_households(&self) -> Result<BTreeSet<Uuid>> {
-        let mut st = self
-            .local
-            .prepare_cached("SELECT household_id FROM drafts")?;
-        let rows = st.query_map([], |r| r.get::<_, String>(0))?;
-        let mut out = BTreeSet::new();
-        for r in rows {
-            if let Ok(id) = r?.parse() {
-                out.insert(id);
-            }
-        }
-        Ok(out)
+        Ok(self.local.draft_households()?)
     }
 
     /// Writes a draft (one statement: it is there, whole, when this returns).
@@ -267,17 +244,8 @@ impl App {
         let now = self.now();
         d.updated_at = now.to_rfc3339();
         let body = serde_json::to_string(d)?;
-        self.local.execute(
-            "INSERT INTO drafts (id, household_id, updated_at_ms, body) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (id) DO UPDATE SET updated_at_ms = excluded.updated_at_ms,
-                                            body = excluded.body",
-            params![
-                d.id.to_string(),
-                d.household_id.to_string(),
-                i64::try_from(epoch_ms(now)).unwrap_or(i64::MAX),
-                body
-            ],
-        )?;
+        self.local
+            .put_draft(d.id, d.household_id, epoch_ms(now), &body)?;
         Ok(())
     }
 
@@ -342,8 +310,7 @@ impl App {
     /// Throws a draft away (its photos stay until no draft or visit names them).
     pub fn draft_discard(&mut self, r: DraftRef) -> Result<()> {
         let d = self.draft_in_scope(r.draft_id)?;
-        self.local
-            .execute("DELETE FROM drafts WHERE id = ?1", [d.id.to_string()])?;
+        self.local.delete_draft(d.id)?;
         for p in d.photos.iter().chain(d.signature.as_ref()) {
             self.forget_photo_if_unused(&p.sha256)?;
         }
@@ -364,7 +331,7 @@ impl App {
         let scope = self.scope()?;
         let household = self.household_in_scope(&scope, d.household_id)?;
         let jpeg = crate::photo::prepare(bytes, self.now(), &household.head_name, &scope.me.name)?;
-        let r = self.keep_photo(&jpeg, "photo")?;
+        let r: PhotoRef = self.keep_photo(&jpeg, PhotoKind::Photo)?.into();
         if !d.photos.iter().any(|p| p.sha256 == r.sha256) {
             d.photos.push(r);
         }
@@ -391,7 +358,7 @@ impl App {
                 "签名图片无效。请让户主在屏幕上重新签名。",
             ));
         }
-        let r = self.keep_photo(png, "signature")?;
+        let r: PhotoRef = self.keep_photo(png, PhotoKind::Signature)?.into();
         let old = d.signature.replace(r);
         self.put_draft(&mut d)?;
         if let Some(old) =
@@ -405,73 +372,7 @@ impl App {
     /// A kept photo's bytes (thumbnails of a reopened draft).
     pub fn photo_bytes(&self, q: PhotoQuery) -> Result<Vec<u8>> {
         self.require_unlocked()?;
-        if !is_sha256(&q.sha256) {
-            return Err(AppError::NotFound("photo"));
-        }
-        match std::fs::read(self.dir.join(PHOTO_DIR).join(&q.sha256)) {
-            Ok(b) => Ok(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AppError::NotFound("photo")),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Writes the bytes to `photos/<sha256>` (temporary file, fsync, rename) and registers them.
-    fn keep_photo(&self, bytes: &[u8], kind: &str) -> Result<PhotoRef> {
-        use std::io::Write;
-        let sha = sha256_hex(bytes);
-        let dir = self.dir.join(PHOTO_DIR);
-        let path = dir.join(&sha);
-        if !path.exists() {
-            let tmp = dir.join(format!("{sha}.partial"));
-            let written = (|| -> std::io::Result<()> {
-                let mut f = std::fs::File::create(&tmp)?;
-                f.write_all(bytes)?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, &path)
-            })();
-            if let Err(e) = written {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(e.into());
-            }
-        }
-        let size = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
-        self.local.execute(
-            "INSERT INTO photos (sha256, kind, bytes, added_at_ms) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (sha256) DO NOTHING",
-            params![
-                sha,
-                kind,
-                i64::from(size),
-                i64::try_from(epoch_ms(self.now())).unwrap_or(i64::MAX)
-            ],
-        )?;
-        Ok(PhotoRef {
-            sha256: sha,
-            bytes: size,
-        })
-    }
-
-    /// Deletes a photo file no draft and no recorded visit names.
-    fn forget_photo_if_unused(&self, sha: &str) -> Result<()> {
-        if !is_sha256(sha) {
-            return Ok(());
-        }
-        let in_visit: bool = self.local.query_row(
-            "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1 AND visit_id IS NOT NULL)",
-            [sha],
-            |r| r.get(0),
-        )?;
-        let in_draft: bool = self.local.query_row(
-            "SELECT EXISTS (SELECT 1 FROM drafts WHERE instr(body, ?1) > 0)",
-            [sha],
-            |r| r.get(0),
-        )?;
-        if !in_visit && !in_draft {
-            self.local
-                .execute("DELETE FROM photos WHERE sha256 = ?1", [sha])?;
-            let _ = std::fs::remove_file(self.dir.join(PHOTO_DIR).join(sha));
-        }
-        Ok(())
+        self.read_photo(&q.sha256)
     }
 
     /// Records the visit (validated by the core; a risk needs a note), queues its photos and
@@ -566,15 +467,7 @@ impl App {
             .chain(visit.signature.as_ref())
             .map(String::as_str)
             .collect();
-        let tx = self.local.transaction()?;
-        for sha in &queued {
-            tx.execute(
-                "UPDATE photos SET visit_id = ?2 WHERE sha256 = ?1 AND visit_id IS NULL",
-                params![sha, visit.id.to_string()],
-            )?;
-        }
-        tx.execute("DELETE FROM drafts WHERE id = ?1", [d.id.to_string()])?;
-        tx.commit()?;
+        self.local.finish_draft(d.id, visit.id, &queued)?;
         Ok(VisitFinished {
             visit_id: visit.id,
             household_id: visit.household_id,

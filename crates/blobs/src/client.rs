@@ -1,4 +1,5 @@
-//! [`Uploader`]: the device's side of photo uploads (reqwest).
+//! [`Uploader`]: the device's side of photo uploads (reqwest), and of fetching a photo it does not
+//! hold ([`Uploader::fetch`]).
 //!
 //! For one photo: `HEAD` says whether the server has it (nothing to send) or where its copy ends;
 //! chunks are `PUT` from there. When a chunk fails on the way (no signal, a cut, a timeout, a
@@ -132,6 +133,31 @@ impl ClientError {
     }
 }
 
+/// Why a photo could not be fetched ([`Uploader::fetch`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// The server holds no such photo, or none this device may see (404: they look alike).
+    #[error("the server has no such photo")]
+    NotFound,
+    /// The server refused (another 4xx); `body` as for an upload's refusal.
+    #[error("the server refused the request ({status} {})", body.code)]
+    Refused { status: u16, body: PhotoErrorBody },
+    /// The server failed (5xx).
+    #[error("server error {status}")]
+    Server { status: u16 },
+    /// No answer in time.
+    #[error("the server did not answer in time")]
+    Timeout,
+    /// No connection, or it broke on the way.
+    #[error("the server could not be reached: {0}")]
+    Network(String),
+    /// Not the photo asked for: larger than allowed, or bytes that do not hash to its name.
+    #[error("the answer is not the photo: {0}")]
+    BadResponse(String),
+    #[error("fetch configuration: {0}")]
+    Config(String),
+}
+
 /// What a `HEAD` said.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemoteStatus {
@@ -169,16 +195,20 @@ impl Answer {
             .map_err(|e| ClientError::BadResponse(format!("{} answer: {e}", self.status)))
     }
 
-    fn refused(&self) -> ClientError {
-        let body = serde_json::from_slice(&self.body).unwrap_or_else(|_| PhotoErrorBody {
+    /// The error body of a 4xx answer; `http_<status>` when it has none.
+    fn error_body(&self) -> PhotoErrorBody {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| PhotoErrorBody {
             code: format!("http_{}", self.status.as_u16()),
             message: String::new(),
             expected: None,
             max: None,
-        });
+        })
+    }
+
+    fn refused(&self) -> ClientError {
         ClientError::Refused {
             status: self.status.as_u16(),
-            body,
+            body: self.error_body(),
         }
     }
 }
@@ -326,6 +356,69 @@ impl Uploader {
             },
             _ => Err(answer.refused().into()),
         }
+    }
+
+    /// `GET /v1/photos/{sha}`, once (someone is waiting to see it: no retries): the photo's
+    /// bytes, at most `max_bytes`, checked against its name.
+    pub async fn fetch(&self, sha: &Sha256Hex, max_bytes: u64) -> Result<Bytes, FetchError> {
+        let path = format!("v1/photos/{sha}");
+        let url = self
+            .base
+            .join(&path)
+            .map_err(|e| FetchError::Config(format!("cannot build the URL for `{path}`: {e}")))?;
+        let mut request = self.client.get(url);
+        if let Some(auth) = &self.authorization {
+            request = request.header(header::AUTHORIZATION, auth.clone());
+        }
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let failed = |e: reqwest::Error| {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            if e.is_timeout() {
+                FetchError::Timeout
+            } else {
+                FetchError::Network(e.to_string())
+            }
+        };
+        let mut response = request.send().await.map_err(failed)?;
+        let status = response.status();
+        if status.is_server_error() {
+            self.failures.fetch_add(1, Ordering::Relaxed);
+            return Err(FetchError::Server {
+                status: status.as_u16(),
+            });
+        }
+        match status {
+            StatusCode::OK => {}
+            StatusCode::NOT_FOUND => return Err(FetchError::NotFound),
+            _ => {
+                let answer = Answer {
+                    status,
+                    headers: response.headers().clone(),
+                    body: response.bytes().await.map_err(failed)?,
+                };
+                return Err(FetchError::Refused {
+                    status: status.as_u16(),
+                    body: answer.error_body(),
+                });
+            }
+        }
+        let too_large = || FetchError::BadResponse(format!("larger than {max_bytes} bytes"));
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(too_large());
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(failed)? {
+            if (bytes.len() + chunk.len()) as u64 > max_bytes {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if Sha256Hex::of(&bytes) != *sha {
+            return Err(FetchError::BadResponse(format!(
+                "the bytes do not hash to {sha}"
+            )));
+        }
+        Ok(Bytes::from(bytes))
     }
 
     /// Where `sha` stands on the server (`HEAD`, with retries).

@@ -13,7 +13,8 @@
 //! - [`imagecheck`] (feature `server`): format by content, decode under limits.
 //! - [`http`] (feature `server`): the axum routes `/v1/photos/…`, to mount behind authentication
 //!   with an access policy.
-//! - [`client`] (feature `client`): the device's [`Uploader`](client::Uploader).
+//! - [`client`] (feature `client`): the device's [`Uploader`](client::Uploader), which also
+//!   fetches photos the device does not hold.
 //!
 //! The phone app needs only `client` (`default-features = false, features = ["client"]`), which
 //! keeps axum, image decoding and object_store out of it.

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use bangfu_core::Record;
 use bangfu_store::Store;
-use bangfu_sync_client::{HttpOptions, HttpTransport, Phase, Progress, SyncOptions};
+use bangfu_sync_client::{DeviceToken, HttpOptions, HttpTransport, Phase, Progress, SyncOptions};
 use chrono::{DateTime, FixedOffset, SubsecRound};
 use serde_json::json;
 use uuid::Uuid;
@@ -290,7 +290,7 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
     let device = |file: &str, user: &str| -> Result<Device> {
         let store = Store::open(dir.path().join(file))?;
         let plain = HttpTransport::new(&url, http.clone())?;
-        let signed = bench.rt.block_on(plain.sign_in(
+        let signed = bench.rt.block_on(plain.sign_in::<serde::de::IgnoredAny>(
             user,
             BENCH_PASSWORD,
             bangfu_core::sync::DeviceStore::device_id(&store),
@@ -298,7 +298,7 @@ pub fn run(records: usize, knobs: Knobs) -> Result<()> {
         ))?;
         Ok(Device {
             store,
-            transport: plain.with_token(Some(signed.device_token)),
+            transport: plain.with_token(Some(DeviceToken(signed.device_token))),
         })
     };
 

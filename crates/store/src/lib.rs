@@ -22,8 +22,10 @@ pub mod checkpoint;
 mod codec;
 mod decode;
 mod error;
+pub mod local;
 pub mod migrate;
 mod put;
+pub mod query;
 mod read;
 mod refs;
 mod schema;
@@ -44,6 +46,8 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 pub use error::{MigrationProblem, StoreError};
+pub use local::LocalDb;
+pub use query::{HouseholdIdPage, HouseholdListQuery, HouseholdScope};
 pub use refs::StoreRefs;
 pub use sync::{Conflict, RejectedOp};
 
@@ -133,8 +137,11 @@ impl Store {
         }
     }
 
-    /// The connection, for read-only queries and diagnostics. Write only through the store's
-    /// methods: they validate and keep each write in one transaction.
+    /// The connection itself, for tests that look into or break the database and for
+    /// diagnostics; not part of the store's API (hidden from its documentation): code that reads
+    /// records uses the typed queries. Never write through it: the store's methods validate and
+    /// keep each write in one transaction.
+    #[doc(hidden)]
     pub fn connection(&self) -> &Connection {
         &self.conn
     }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use bangfu_core::{
     Area, ConsumptionPurchase, Contact, Dataset, Evaluation, Household, IncomeRecord,
-    LedgerSubmission, Measure, Member, Pairing, Person, Plan, Post, PurchaseEvent, Record,
-    Settings, SignReplacement, Unit, Visit,
+    LedgerSubmission, Measure, Member, MonitoringLine, Pairing, Person, Plan, Post, PurchaseEvent,
+    Record, Settings, SignReplacement, Unit, Visit,
 };
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Params, Row};
@@ -498,4 +498,19 @@ pub(crate) fn people_of_unit(conn: &Connection, unit_id: Uuid) -> Result<Vec<Per
     let tail = "WHERE unit_id = ?1 ORDER BY rowid";
     let people = select(conn, &schema::PEOPLE, tail, [unit_id.as_bytes()], person)?;
     people.into_iter().map(|p| with_roles(conn, p)).collect()
+}
+
+pub(crate) fn measures_of_household(conn: &Connection, household_id: Uuid) -> Result<Vec<Measure>> {
+    let tail = "WHERE household_id = ?1 ORDER BY started_on, rowid";
+    select(
+        conn,
+        &schema::MEASURES,
+        tail,
+        [household_id.as_bytes()],
+        measure,
+    )
+}
+
+pub(crate) fn monitoring_lines(conn: &Connection) -> Result<Vec<MonitoringLine>> {
+    all(conn, &schema::MONITORING_LINES, monitoring_line)
 }

@@ -3,7 +3,8 @@
 //!
 //! - [`sync`] drives a [`DeviceStore`](bangfu_core::sync::DeviceStore) through a [`Transport`]:
 //!   version check, push in batches, pull page by page; each request retried per [`RetryPolicy`].
-//! - [`HttpTransport`] speaks the protocol over HTTP(S) with zstd bodies and counts the bytes.
+//! - [`HttpTransport`] speaks the protocol over HTTP(S) with zstd bodies and counts the bytes,
+//!   and signs a device in ([`HttpTransport::sign_in`], failures as [`SignInError`]).
 //! - [`SyncError`] carries a stable [`code`](SyncError::code) and a plain Chinese
 //!   [`message_zh`](SyncError::message_zh) for the user.
 //! - `testing` (feature `testing`): an in-memory store, a simulated server and a faulty transport.
@@ -19,7 +20,7 @@ mod transport;
 pub mod testing;
 
 pub use error::SyncError;
-pub use http::{DeviceToken, HttpOptions, HttpTransport, RequestEncoding, SignedIn};
+pub use http::{DeviceToken, HttpOptions, HttpTransport, RequestEncoding, SignInError};
 pub use retry::RetryPolicy;
 pub use sync::{Phase, Progress, RejectedOp, SyncOptions, SyncReport, sync};
 pub use transport::{Transport, TransportError, TransportStats};

@@ -225,14 +225,14 @@ async fn two_phones_sync_through_the_real_server() {
     // Phone b signs in over HTTP, as the app does.
     let signed = HttpTransport::new(&base, HttpOptions::default())
         .expect("transport")
-        .sign_in("admin", "password-1", Uuid::from_u128(0xd2), "phone b")
+        .sign_in::<serde_json::Value>("admin", "password-1", Uuid::from_u128(0xd2), "phone b")
         .await
         .expect("signed in");
     assert_eq!(signed.account["role"], "county_office");
     let tb = HttpTransport::new(
         &base,
         HttpOptions {
-            token: Some(signed.device_token),
+            token: Some(DeviceToken(signed.device_token)),
             ..HttpOptions::default()
         },
     )

@@ -6,6 +6,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bangfu_core::sync::wire::{SignInRequest, SignInResponse};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -21,25 +22,6 @@ pub fn china_today(now_ms: u64) -> NaiveDate {
     let ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
     chrono::DateTime::from_timestamp_millis(ms.saturating_add(8 * 3600 * 1000))
         .map_or(NaiveDate::MIN, |t| t.date_naive())
-}
-
-/// `POST /v1/auth/signin`.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct SignInRequest {
-    pub username: String,
-    pub password: String,
-    pub device_id: Uuid,
-    #[serde(default)]
-    pub device_name: String,
-}
-
-/// The answer to a sign-in: the token is shown this once.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct SignInResponse {
-    pub device_token: String,
-    pub device_id: Uuid,
-    pub account: Account,
 }
 
 /// 429 `auth_slow_down` with `Retry-After`.
@@ -126,7 +108,7 @@ pub(super) async fn sign_in(
     match outcome {
         Ok((account, token)) => {
             tracing::info!(account = account.id, "sign-in");
-            Ok(Json(SignInResponse {
+            Ok(Json(SignInResponse::<Account> {
                 device_token: token,
                 device_id,
                 account,

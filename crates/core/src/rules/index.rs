@@ -2,9 +2,9 @@
 //!
 //! Corrections: visits, contacts, income records and evaluations are append-only; a record whose
 //! `corrects` names another supersedes it. The index holds only the records in force (those no
-//! other record corrects).
+//! other record corrects: [`super::in_force`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use crate::model::household::{Household, Pairing};
 use crate::model::income::IncomeRecord;
 use crate::model::visit::{SignReplacement, Visit};
 use crate::model::work::{Evaluation, LedgerSubmission};
+use crate::rules::corrections::in_force;
 
 /// Read-only lookups over a [`Dataset`].
 #[derive(Debug)]
@@ -40,15 +41,6 @@ pub struct Index<'a> {
     pub first_secretaries_by_village: HashMap<Uuid, Vec<&'a Person>>,
 }
 
-fn in_force<T>(
-    items: &[T],
-    id: impl Fn(&T) -> Uuid,
-    corrects: impl Fn(&T) -> Option<Uuid>,
-) -> impl Iterator<Item = &T> {
-    let corrected: HashSet<Uuid> = items.iter().filter_map(&corrects).collect();
-    items.iter().filter(move |r| !corrected.contains(&id(r)))
-}
-
 impl<'a> Index<'a> {
     pub fn new(dataset: &'a Dataset) -> Self {
         let areas = dataset.areas.iter().map(|a| (a.id, a)).collect();
@@ -67,7 +59,7 @@ impl<'a> Index<'a> {
         }
 
         let mut visits_by_household: HashMap<Uuid, Vec<&Visit>> = HashMap::new();
-        for v in in_force(&dataset.visits, |v| v.id, |v| v.corrects) {
+        for v in in_force(&dataset.visits) {
             visits_by_household
                 .entry(v.household_id)
                 .or_default()
@@ -78,7 +70,7 @@ impl<'a> Index<'a> {
         }
 
         let mut income_by_household: HashMap<Uuid, Vec<&IncomeRecord>> = HashMap::new();
-        for r in in_force(&dataset.income_records, |r| r.id, |r| r.corrects) {
+        for r in in_force(&dataset.income_records) {
             income_by_household
                 .entry(r.household_id)
                 .or_default()
@@ -89,7 +81,7 @@ impl<'a> Index<'a> {
         }
 
         let mut evaluations_by_household: HashMap<Uuid, Vec<&Evaluation>> = HashMap::new();
-        for e in in_force(&dataset.evaluations, |e| e.id, |e| e.corrects) {
+        for e in in_force(&dataset.evaluations) {
             evaluations_by_household
                 .entry(e.household_id)
                 .or_default()

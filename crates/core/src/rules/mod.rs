@@ -6,6 +6,9 @@
 mod index;
 pub use index::Index;
 
+pub mod corrections;
+pub use corrections::{Correctable, corrected, in_force};
+
 mod d2;
 mod d3;
 mod d5;

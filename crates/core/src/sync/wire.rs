@@ -202,3 +202,46 @@ pub struct ErrorBody {
     pub code: String,
     pub message: String,
 }
+
+/// `POST /v1/auth/signin`: a device signs in (online, once) with the account's name and
+/// password. Its `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub username: String,
+    pub password: String,
+    /// The device's own random id.
+    pub device_id: Uuid,
+    /// The device's name as administrators see it (empty: none given).
+    #[serde(default)]
+    pub device_name: String,
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("username", &self.username)
+            .field("device_id", &self.device_id)
+            .field("device_name", &self.device_name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The answer to a sign-in: the device token (shown this once) and the account as the server
+/// describes it. `A` is the server's account type where it is written, and whatever part of it a
+/// client reads where it is read. Its `Debug` never shows the token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInResponse<A> {
+    pub device_token: String,
+    pub device_id: Uuid,
+    pub account: A,
+}
+
+impl<A: std::fmt::Debug> std::fmt::Debug for SignInResponse<A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInResponse")
+            .field("device_id", &self.device_id)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}

@@ -20,6 +20,7 @@ use rusqlite::{Connection, OptionalExtension, ffi};
 use uuid::Uuid;
 
 use super::Result;
+use super::ops::Origin;
 use super::state::{self, Mat};
 use super::{device, ops};
 use crate::error::StoreError;
@@ -57,8 +58,11 @@ pub(crate) fn apply_pulled(
             if !e.future {
                 newest = newest.max(e.op.hlc);
             }
-            let json = e.op_json.as_deref();
-            if ops::insert(conn, &e.op, json, false, Some(e.server_seq), &mut m.buf)? {
+            let origin = Origin::Pulled {
+                server_seq: e.server_seq,
+                json: e.op_json.as_deref(),
+            };
+            if ops::insert(conn, &e.op, origin, &mut m.buf)? {
                 if e.op.origin_device == me {
                     // This device's own, unknown here (restored from an old backup).
                     own_seq = own_seq.max(e.op.origin_seq);

@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::Result;
 use super::apply::{Materializer, repairing_transaction};
+use super::ops::Origin;
 use super::state::{self, Mat, StateRow};
 use super::{device, ops};
 use crate::error::StoreError;
@@ -121,7 +122,7 @@ fn commit_op(
         author: stamp.author,
         recorded_at: stamp.recorded_at,
     };
-    if !ops::insert(conn, &op, None, true, None, &mut Vec::with_capacity(2048))? {
+    if !ops::insert(conn, &op, Origin::Local, &mut Vec::with_capacity(2048))? {
         return Err(StoreError::Sync {
             code: "op_id_reused",
             message: format!("operation id {} is already stored", op.op_id),

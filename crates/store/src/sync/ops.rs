@@ -12,18 +12,33 @@ const INSERT: &str = "INSERT INTO ops (op_id, origin_device, origin_seq, hlc, en
     local, server_seq, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
     ON CONFLICT (op_id) DO NOTHING";
 
+/// Where a stored operation comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Origin<'a> {
+    /// Made on this device now: to push, no feed position yet.
+    Local,
+    /// Pulled from the server's feed at `server_seq`. `json`: the operation's JSON as received
+    /// (it parsed to the operation), stored as it is.
+    Pulled {
+        server_seq: u64,
+        json: Option<&'a str>,
+    },
+}
+
 /// Stores `op` unless an operation with its id is already stored; `true` when it was new. Another
 /// operation with the same `(origin_device, origin_seq)` is an error (two operations claiming one
-/// place in a device's sequence). `json`: the operation's JSON as received (it parsed to `op`),
-/// stored as it is; without it `op` is serialised into `buf`, scratch space reused across a page.
+/// place in a device's sequence). Without JSON as received, `op` is serialised into `buf`,
+/// scratch space reused across a page.
 pub(crate) fn insert(
     conn: &Connection,
     op: &Operation,
-    json: Option<&str>,
-    local: bool,
-    server_seq: Option<u64>,
+    origin: Origin<'_>,
     buf: &mut Vec<u8>,
 ) -> Result<bool> {
+    let (json, local, server_seq) = match origin {
+        Origin::Local => (None, true, None),
+        Origin::Pulled { server_seq, json } => (json, false, Some(server_seq)),
+    };
     let encode_failed = |e: &dyn std::fmt::Display| StoreError::Sync {
         code: "encode_failed",
         message: format!("operation {}: {e}", op.op_id),

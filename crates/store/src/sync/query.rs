@@ -130,6 +130,32 @@ impl Store {
         Ok(out)
     }
 
+    /// Unsynced operations by entity (`visit`, `income_record`, …), in entity order.
+    pub fn unsynced_by_entity(&self) -> std::result::Result<Vec<(String, u64)>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT entity, count(*) FROM ops
+             WHERE origin_device = ?1 AND local = 1
+               AND origin_seq > (SELECT acked_seq FROM device WHERE id = 1)
+             GROUP BY entity ORDER BY entity",
+        )?;
+        let mut rows = st.query(params![self.device_id.as_bytes()])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            out.push((r.get(0)?, seq_of(r.get(1)?)));
+        }
+        Ok(out)
+    }
+
+    /// Whether this installation ever made an operation (pushed or not): its device id can then
+    /// no longer change.
+    pub fn has_local_ops(&self) -> std::result::Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM ops WHERE local = 1)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Unsynced operations of one household.
     pub fn unsynced_count_for_household(
         &self,

@@ -2,6 +2,7 @@
 //! (not by reqwest, so that the bytes on the wire can be counted), timeouts and counters.
 
 mod codec;
+mod signin;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +22,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 pub use codec::RequestEncoding;
+pub use signin::SignInError;
 
 use crate::transport::{
     PullAhead, PushAhead, Transport, TransportError, TransportStats, spawn_ahead,
@@ -376,43 +378,6 @@ fn request_head_len(request: &reqwest::Request, body_len: u64) -> u64 {
         len += 18 + body_len.to_string().len() as u64;
     }
     len
-}
-
-/// A device signed in: its token and the account as the server describes it.
-#[derive(Debug, Clone, serde::Deserialize)]
-pub struct SignedIn {
-    #[serde(deserialize_with = "token_of")]
-    pub device_token: DeviceToken,
-    pub device_id: Uuid,
-    /// `{username, display_name, role, person_id, unit_id, area_path, …}`.
-    pub account: serde_json::Value,
-}
-
-fn token_of<'de, D: serde::Deserializer<'de>>(d: D) -> Result<DeviceToken, D::Error> {
-    <String as serde::Deserialize>::deserialize(d).map(DeviceToken)
-}
-
-impl HttpTransport {
-    /// `POST /v1/auth/signin`: signs the device in (online, once); put the token in
-    /// [`HttpOptions::token`]. A wrong password is `Refused` 401 `auth_bad_credentials`; too many
-    /// failures 429 `auth_slow_down` with `retry_after`.
-    pub async fn sign_in(
-        &self,
-        username: &str,
-        password: &str,
-        device_id: Uuid,
-        device_name: &str,
-    ) -> Result<SignedIn, TransportError> {
-        let json = serde_json::to_vec(&serde_json::json!({
-            "username": username,
-            "password": password,
-            "device_id": device_id,
-            "device_name": device_name,
-        }))
-        .map_err(|e| TransportError::Config(format!("cannot encode the sign-in: {e}")))?;
-        let url = self.url("v1/auth/signin")?;
-        self.call(Method::POST, url, Some(json)).await
-    }
 }
 
 impl HttpTransport {
