@@ -22,7 +22,7 @@ use bangfu_core::sync::op::{ENTITIES, OP_SCHEMA_VERSION};
 use serde_json::{Value, json};
 
 use super::ServerConfig;
-use super::auth::SMALL_BODY;
+use super::extract::SMALL_BODY;
 use crate::auth::Role;
 
 /// The device id of the examples (a push's `device_id` must be the signed-in device's: sign in
