@@ -253,7 +253,7 @@ impl Device {
         let wall = T0_MS + self.seq;
         Operation {
             op_id: Uuid::from_u128(
-                0x0190_0000_0000_7000_8000_0200_0000_0000 | self.n << 16 | u128::from(self.seq),
+                0x0190_0000_0000_7000_8000_0200_0000_0000 | (self.n << 16) | u128::from(self.seq),
             ),
             origin_device: self.id,
             origin_seq: self.seq,
@@ -275,7 +275,7 @@ impl Device {
     /// A new unit named `name`.
     fn unit(&mut self, name: &str) -> Operation {
         let id = Uuid::from_u128(
-            0x0190_0000_0000_7000_8000_0100_0000_0000 | self.n << 16 | u128::from(self.seq + 1),
+            0x0190_0000_0000_7000_8000_0100_0000_0000 | (self.n << 16) | u128::from(self.seq + 1),
         );
         self.op(id, true, json!({"name": name}))
     }
