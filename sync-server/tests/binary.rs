@@ -4,30 +4,15 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
-use bangfu_core::sync::wire::{OpStatus, PushResponse};
+use bangfu_core::sync::wire::OpStatus;
 use bangfu_server::{Actor, SqliteStorage, SyncStorage};
-use common::binary::{Server, start_server};
+use common::binary::{Server, push_body, start_server};
 use common::*;
 
 fn start(db: &std::path::Path) -> (Server, String) {
     let (server, addr) = start_server(db, &[]);
     (server, format!("http://{addr}"))
-}
-
-async fn push(base: &str, token: &str, body: Vec<u8>) -> PushResponse {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/v1/push"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .timeout(Duration::from_secs(60))
-        .send()
-        .await
-        .expect("push");
-    assert_eq!(resp.status(), 200);
-    serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json")
 }
 
 #[tokio::test]
@@ -48,7 +33,7 @@ async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
     let (mut child, base) = start(&db);
     let ops: Vec<_> = (0..600).map(|n| visit_op(&mut dev, n, 20)).collect();
     let body = serde_json::to_vec(&dev.push(ops)).expect("json");
-    let resp = push(&base, &token, body).await;
+    let resp = push_body(&base, &token, body).await;
     assert_eq!(resp.results.len(), 1);
     assert_eq!(resp.results[0].status, OpStatus::Accepted);
     child.0.kill().expect("kill -9");
@@ -61,7 +46,7 @@ async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
     }
 
     let (mut child, base) = start(&db);
-    let resp = push(
+    let resp = push_body(
         &base,
         &token,
         serde_json::to_vec(&dev.push(vec![])).expect("json"),

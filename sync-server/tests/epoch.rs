@@ -10,10 +10,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bangfu_core::sync::wire::{Capabilities, OpStatus, PullResponse, PushResponse};
+use bangfu_core::sync::wire::{Capabilities, OpStatus, PullResponse};
 use bangfu_server::sqlite::schema::MIGRATIONS;
 use bangfu_server::{Actor, PullQuery, SqliteStorage, SyncStorage};
-use common::binary::{Server, start_server};
+use common::binary::{Server, push_body, start_server};
 use common::*;
 use rusqlite::Connection;
 use uuid::Uuid;
@@ -120,20 +120,6 @@ async fn get_json<T: serde::de::DeserializeOwned>(url: String) -> T {
     serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json")
 }
 
-async fn push(base: &str, token: &str, body: Vec<u8>) -> PushResponse {
-    let resp = reqwest::Client::new()
-        .post(format!("{base}/v1/push"))
-        .bearer_auth(token)
-        .header("content-type", "application/json")
-        .body(body)
-        .timeout(Duration::from_secs(120))
-        .send()
-        .await
-        .expect("push");
-    assert_eq!(resp.status(), 200);
-    serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -145,7 +131,7 @@ async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch
     let caps: Capabilities = get_json(format!("{base}/v1/version")).await;
     let epoch = caps.epoch.expect("the server announces its epoch");
     let ops = county_ops(&mut dev, 10);
-    let resp = push(
+    let resp = push_body(
         &base,
         &token,
         serde_json::to_vec(&dev.push(ops)).expect("json"),
@@ -209,7 +195,7 @@ async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch
     let body = serde_json::to_vec(&dev.push(visits)).expect("json");
     let second = dir.path().join("county-backup-2.db");
     let (resp, backed) = tokio::join!(
-        push(&base, &token, body),
+        push_body(&base, &token, body),
         tokio::task::spawn_blocking(backup_to(&second))
     );
     assert_eq!(resp.device_seq, dev.seq);

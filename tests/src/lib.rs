@@ -7,11 +7,15 @@
 //! - [`server`]: the real `bangfu-server` binary as a child process on 127.0.0.1.
 //! - [`proxy`]: [`proxy::CutProxy`], a TCP proxy that cuts HTTP messages at chosen byte offsets.
 //! - [`check`]: convergence, exactly-once and nothing-lost assertions.
+//! - [`leaks`]: looking for secrets in a log, however it escapes them.
+//! - [`raw`]: [`raw::RawDevice`], operations made by hand for requests the sync client never sends.
 
 pub mod check;
 pub mod fixtures;
 pub mod inproc;
+pub mod leaks;
 pub mod proxy;
+pub mod raw;
 pub mod server;
 
 use std::time::Duration;

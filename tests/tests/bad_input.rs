@@ -1,5 +1,5 @@
 //! Bad input over HTTP against the real `bangfu-server` binary with its real limits (32 MiB
-//! bodies), on 127.0.0.1. `sync-server/tests/http.rs` already covers, in process: malformed JSON,
+//! bodies), on 127.0.0.1. `sync-server/tests/api/http.rs` already covers, in process: malformed JSON,
 //! a wrong type of `device_id` or `hlc`, a missing field, unknown envelope fields, a missing or
 //! wrong content type, a 64 KiB body limit, a small gzip body that inflates past it, too many
 //! operations, bad compression, bad pull queries and one unknown-entity operation among good
@@ -19,14 +19,15 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use bangfu_core::sync::Operation;
 use bangfu_core::sync::wire::{ErrorBody, OpStatus, PullResponse, PushResponse};
-use bangfu_core::sync::{Hlc, OP_SCHEMA_VERSION, Operation};
 use bangfu_core::{Record, Risk};
 use bangfu_server::{SqliteStorage, SyncStorage};
 use bangfu_sync_client::{HttpOptions, HttpTransport, sync};
 use bangfu_tests::fixtures::{
-    Phone, at_ms, cadre_id, household, household_scope, income_record, seed_household_id, visit,
+    Phone, cadre_id, household, household_scope, income_record, seed_household_id, visit,
 };
+use bangfu_tests::raw::RawDevice;
 use bangfu_tests::server::ServerProcess;
 use bangfu_tests::{quick_sync_options, system_now_ms};
 use serde_json::{Value, json};
@@ -159,66 +160,6 @@ impl Fixture {
             .expect("pull");
         assert_eq!(resp.status(), 200);
         serde_json::from_slice(&resp.bytes().await.expect("body")).expect("pull json")
-    }
-}
-
-/// A device making operations by hand (consecutive seqs, increasing HLCs).
-struct RawDevice {
-    id: Uuid,
-    seq: u64,
-    author: Uuid,
-    n: u128,
-}
-
-impl RawDevice {
-    fn new(n: u128) -> RawDevice {
-        RawDevice {
-            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_00ee_0000_0000 | n),
-            seq: 0,
-            author: cadre_id(1),
-            n,
-        }
-    }
-
-    fn op(
-        &mut self,
-        entity: &str,
-        id: Uuid,
-        create: bool,
-        fields: Value,
-        scope: &str,
-    ) -> Operation {
-        self.seq += 1;
-        let now = system_now_ms();
-        let Value::Object(fields) = fields else {
-            panic!("fields must be an object")
-        };
-        Operation {
-            op_id: Uuid::from_u128(
-                (self.n << 64) | 0x0190_0000_0000_7000_8000_0000_0000 | u128::from(self.seq),
-            ),
-            origin_device: self.id,
-            origin_seq: self.seq,
-            hlc: Hlc::new(now, 0),
-            entity: entity.to_owned(),
-            entity_id: id,
-            create,
-            fields: fields.into_iter().collect(),
-            base: Default::default(),
-            scope_path: scope.to_owned(),
-            schema_version: OP_SCHEMA_VERSION,
-            author: self.author,
-            recorded_at: at_ms(now),
-        }
-    }
-
-    fn record(&mut self, r: &Record, scope: &str) -> Operation {
-        let fields = Value::Object(Operation::fields_of(r).into_iter().collect());
-        self.op(r.entity(), r.id(), true, fields, scope)
-    }
-
-    fn push(&self, ops: &[Operation]) -> Value {
-        json!({"device_id": self.id, "ops": ops})
     }
 }
 

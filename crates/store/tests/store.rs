@@ -2,10 +2,11 @@
 
 mod common;
 
+use bangfu_core::sync::import::records_in_order;
 use bangfu_core::validate::Refs;
 use bangfu_core::{Dataset, Record};
 use bangfu_store::{MigrationProblem, Store, StoreError};
-use common::{complete_dataset, d, id, ids, new_visit, records};
+use common::{complete_dataset, d, id, ids, new_visit};
 
 fn saved(ds: &Dataset) -> Store {
     let mut store = Store::open_in_memory().expect("open");
@@ -86,7 +87,7 @@ fn foreign_keys_are_enforced() {
 fn every_record_can_be_fetched_by_entity_and_id() {
     let ds = complete_dataset();
     let store = saved(&ds);
-    for record in records(&ds) {
+    for record in records_in_order(&ds) {
         let got = store.get_record(record.entity(), record.id()).expect("get");
         assert_eq!(got.as_ref(), Some(&record), "{}", record.entity());
         assert!(store.exists(record.entity(), record.id()).expect("exists"));

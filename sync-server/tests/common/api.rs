@@ -108,6 +108,27 @@ pub fn visit_of(dev: &mut Device, n: u128, h: u128, visitor: u128) -> Operation 
     dev.op("visit", id(VISIT_BASE + n), true, fields, &path_of(h))
 }
 
+/// `POST /v1/push` of `dev`'s `ops` to the server at `base` as `token`'s device: the status and
+/// the JSON answer.
+pub async fn push_ops(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    dev: &Device,
+    ops: Vec<Operation>,
+) -> (u16, Value) {
+    let resp = client
+        .post(format!("{base}/v1/push"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(serde_json::to_vec(&dev.push(ops)).expect("json"))
+        .send()
+        .await
+        .expect("push");
+    let status = resp.status().as_u16();
+    (status, json_of(resp).await)
+}
+
 pub async fn json_of(resp: reqwest::Response) -> Value {
     let bytes = resp.bytes().await.expect("body");
     if bytes.is_empty() {
@@ -155,17 +176,7 @@ impl Api {
     }
 
     pub async fn push(&self, token: &str, dev: &Device, ops: Vec<Operation>) -> (u16, Value) {
-        let resp = self
-            .client
-            .post(format!("{}/v1/push", self.base))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&dev.push(ops)).expect("json"))
-            .send()
-            .await
-            .expect("push");
-        let status = resp.status().as_u16();
-        (status, json_of(resp).await)
+        push_ops(&self.client, &self.base, token, dev, ops).await
     }
 
     pub async fn get(&self, token: Option<&str>, path: &str) -> (u16, Value) {

@@ -39,3 +39,23 @@ pub fn start_server(db: &Path, extra: &[&str]) -> (Server, String) {
         .to_owned();
     (Server(child), addr)
 }
+
+/// `POST /v1/push` of the JSON `body` to the server at `base` as `token`'s device: the answer,
+/// which must be a 200. Two minutes at most (a guard against a hang, not a timing assertion).
+pub async fn push_body(
+    base: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> bangfu_core::sync::wire::PushResponse {
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/v1/push"))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body)
+        .timeout(std::time::Duration::from_secs(120))
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(resp.status(), 200);
+    serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json")
+}

@@ -4,11 +4,12 @@ use bangfu_core::sync::Operation;
 
 use crate::tests::common;
 use bangfu_core::Record;
+use bangfu_core::sync::import::records_in_order;
 use bangfu_core::sync::op::record_from_fields;
 
 #[test]
 fn same_records_as_the_core_function() {
-    for r in common::records(&common::complete_dataset()) {
+    for r in records_in_order(&common::complete_dataset()) {
         let fields = Operation::fields_of(&r);
         let got = record_from_fields(r.entity(), r.id(), &fields).expect("decodes");
         assert_eq!(got, r);
@@ -25,7 +26,7 @@ fn same_records_as_the_core_function() {
 
 #[test]
 fn missing_and_mistyped_fields_are_errors_as_in_core() {
-    let r = common::records(&common::complete_dataset())
+    let r = records_in_order(&common::complete_dataset())
         .into_iter()
         .find(|r| r.entity() == "visit")
         .expect("a visit");

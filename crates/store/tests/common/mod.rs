@@ -8,8 +8,8 @@ use bangfu_core::{
     ContactChannel, Dataset, Evaluation, EvaluationOutcome, GeoPoint, Household, HouseholdClass,
     IncomeCategory, IncomeItem, IncomeRecord, LabourAbility, LedgerSubmission, Measure,
     MeasureKind, MeasureStatus, MedicalInsurance, Member, MonitoredKind, MonitoringLine, Pairing,
-    PairingEndReason, Person, Plan, Post, PurchaseEvent, PurchaseEventKind, Quarter, Record, Risk,
-    Role, RoleGrant, SchoolStage, Settings, SignReplacement, Tidiness, Unit, Visit,
+    PairingEndReason, Person, Plan, Post, PurchaseEvent, PurchaseEventKind, Quarter, Risk, Role,
+    RoleGrant, SchoolStage, Settings, SignReplacement, Tidiness, Unit, Visit,
 };
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use uuid::Uuid;
@@ -556,49 +556,6 @@ pub fn complete_dataset() -> Dataset {
         },
     ];
     ds
-}
-
-/// Every record of a dataset as a [`Record`].
-pub fn records(ds: &Dataset) -> Vec<Record> {
-    let mut out = Vec::new();
-    out.extend(ds.areas.iter().cloned().map(Record::Area));
-    out.extend(ds.units.iter().cloned().map(Record::Unit));
-    out.extend(ds.posts.iter().cloned().map(Record::Post));
-    out.extend(ds.people.iter().cloned().map(Record::Person));
-    out.extend(ds.households.iter().cloned().map(Record::Household));
-    out.extend(ds.members.iter().cloned().map(Record::Member));
-    out.extend(ds.pairings.iter().cloned().map(Record::Pairing));
-    out.extend(ds.visits.iter().cloned().map(Record::Visit));
-    out.extend(ds.contacts.iter().cloned().map(Record::Contact));
-    out.extend(ds.income_records.iter().cloned().map(Record::IncomeRecord));
-    out.extend(ds.evaluations.iter().cloned().map(Record::Evaluation));
-    out.extend(ds.measures.iter().cloned().map(Record::Measure));
-    out.extend(ds.plans.iter().cloned().map(Record::Plan));
-    out.extend(
-        ds.consumption_purchases
-            .iter()
-            .cloned()
-            .map(Record::ConsumptionPurchase),
-    );
-    out.extend(
-        ds.purchase_events
-            .iter()
-            .cloned()
-            .map(Record::PurchaseEvent),
-    );
-    out.extend(
-        ds.sign_replacements
-            .iter()
-            .cloned()
-            .map(Record::SignReplacement),
-    );
-    out.extend(
-        ds.ledger_submissions
-            .iter()
-            .cloned()
-            .map(Record::LedgerSubmission),
-    );
-    out
 }
 
 /// A new visit to `household` by `visitor`, not yet in any store.

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use bangfu_core::sync::Operation;
+use bangfu_core::sync::import::records_in_order;
 use bangfu_core::sync::wire::FeedEntry;
 use bangfu_core::{Dataset, Record, Settings};
 use bangfu_store::{Store, StoreError};
@@ -64,7 +65,7 @@ pub fn change(s: &mut Store, r: &Record, ms: u64) -> Result<Option<Operation>, S
 
 /// Records every record of the complete dataset (referenced records first), returns the ops.
 pub fn record_complete_dataset(s: &mut Store, start_ms: u64) -> Vec<Operation> {
-    let mut pending = common::records(&common::complete_dataset());
+    let mut pending = records_in_order(&common::complete_dataset());
     let mut out = Vec::new();
     let mut ms = start_ms;
     while !pending.is_empty() {

@@ -20,6 +20,6 @@ mod server;
 mod store;
 mod transport;
 
-pub use server::{MemoryBackup, MemoryServer, SimServer, Validator, default_validator};
+pub use server::{MemoryBackup, MemoryServer, Refusal, SimServer, Validator, default_validator};
 pub use store::{EntityKey, MemoryStore, MemoryStoreError, StoreCall};
 pub use transport::{Call, Fault, MemoryTransport, Route};

@@ -1,6 +1,8 @@
-//! A simulated sync server in memory, with the protocol's semantics: a gap-free `origin_seq` check
-//! per device, duplicates answered as such (and a refused operation refused again), a feed with
-//! `server_seq`, scoped pulls, and a count of how often each operation was stored.
+//! A simulated sync server in memory, with the protocol's semantics as the real server answers
+//! them (`crates/sync-client/tests/contract.rs` runs the same tests against both): a gap-free
+//! `origin_seq` check per device, duplicates answered as such (a refused operation refused again,
+//! a changed re-send or a reused seq refused), a feed with `server_seq`, scoped pulls, device
+//! tokens once one is issued, and a count of how often each operation was stored.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,10 +19,37 @@ use super::store::EntityKey;
 /// Decides whether an operation is refused, given the record's current state on the server.
 pub type Validator = dyn Fn(&Operation, Option<&EntityState>) -> Result<(), Reason> + Send + Sync;
 
+/// What became of a processed `origin_seq`: the operation stored, or the id of the one refused.
 #[derive(Debug, Clone)]
 enum Outcome {
-    Accepted,
-    Rejected(Reason),
+    Accepted(Box<Operation>),
+    Rejected(Uuid, Reason),
+}
+
+/// A request refused whole: the HTTP status the real server answers, and its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub body: ErrorBody,
+}
+
+impl Refusal {
+    fn new(status: u16, code: &str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            body: ErrorBody {
+                code: code.to_owned(),
+                message: message.into(),
+            },
+        }
+    }
+}
+
+fn reason(code: &str, message: String) -> Reason {
+    Reason {
+        code: code.to_owned(),
+        message,
+    }
 }
 
 /// The server's state.
@@ -36,6 +65,8 @@ pub struct MemoryServer {
     /// The database's epoch: changed by [`MemoryServer::restore`].
     epoch: Uuid,
     validator: Box<Validator>,
+    /// The device of each token issued ([`MemoryServer::issue_token`]); `None`: no token needed.
+    tokens: Option<HashMap<String, Uuid>>,
     pub max_ops_per_push: u32,
     pub max_pull_limit: u32,
     pub protocol: u32,
@@ -62,6 +93,7 @@ impl Default for MemoryServer {
             now_ms: 1_714_521_600_000,
             epoch: Uuid::from_u128(0xe90c_0000_0000_4000_8000_0000_0000_0001),
             validator: Box::new(default_validator),
+            tokens: None,
             max_ops_per_push: 1000,
             max_pull_limit: 1000,
             protocol: PROTOCOL_VERSION,
@@ -123,62 +155,119 @@ impl MemoryServer {
         self.clock.now(self.now_ms)
     }
 
-    /// `POST /v1/push`. A batch from another device than `device_id` is a 400.
-    pub fn push(&mut self, req: &PushRequest) -> Result<PushResponse, ErrorBody> {
-        if req.ops.iter().any(|o| o.origin_device != req.device_id) {
-            return Err(ErrorBody {
-                code: "wrong_device".into(),
-                message: "an operation of another device".into(),
-            });
+    /// A device token for `device`. From the first token issued on, pushes and pulls need a
+    /// token ([`MemoryServer::authenticate`]), as on the real server; before, anyone is served.
+    pub fn issue_token(&mut self, device: Uuid) -> String {
+        let tokens = self.tokens.get_or_insert_with(HashMap::new);
+        let token = format!("sim.{}.{}", device.simple(), tokens.len() + 1);
+        tokens.insert(token.clone(), device);
+        token
+    }
+
+    /// The device a request's `token` signs in (`None` while no token was ever issued): 401
+    /// `auth_required` without one, `auth_bad_token` for one the server did not issue.
+    pub fn authenticate(&self, token: Option<&str>) -> Result<Option<Uuid>, Refusal> {
+        let Some(tokens) = &self.tokens else {
+            return Ok(None);
+        };
+        let token = token.ok_or_else(|| Refusal::new(401, "auth_required", "sign in first"))?;
+        match tokens.get(token) {
+            Some(device) => Ok(Some(*device)),
+            None => Err(Refusal::new(
+                401,
+                "auth_bad_token",
+                "an unknown device token",
+            )),
+        }
+    }
+
+    /// `POST /v1/push` by `signed_in` (the device of the request's token, if tokens are in use):
+    /// a push for another device is 403 `wrong_device`, too many operations 413 `too_many_ops`.
+    /// Each operation is answered as the real server does, in order: after a gap in the device's
+    /// seqs, it and all after it `seq_gap` (not processed); seq 0 `bad_seq`; an already processed
+    /// seq a duplicate if it is the same operation, else `changed_resend` (same op id) or
+    /// `seq_reused`, a refused one refused again; another device's operation `wrong_device`;
+    /// then the validator.
+    pub fn push(
+        &mut self,
+        req: &PushRequest,
+        signed_in: Option<Uuid>,
+    ) -> Result<PushResponse, Refusal> {
+        if signed_in.is_some_and(|d| d != req.device_id) {
+            return Err(Refusal::new(
+                403,
+                "wrong_device",
+                "device_id is not the signed-in device",
+            ));
         }
         if req.ops.len() > self.max_ops_per_push as usize {
-            return Err(ErrorBody {
-                code: "too_many_ops".into(),
-                message: format!("at most {} operations per push", self.max_ops_per_push),
-            });
+            return Err(Refusal::new(
+                413,
+                "too_many_ops",
+                format!("at most {} operations per push", self.max_ops_per_push),
+            ));
         }
         let mut runs = Vec::new();
+        let mut gap = false;
         for op in &req.ops {
             let seq = op.origin_seq;
-            let done = self.devices.entry(req.device_id).or_default();
-            let device_seq = done.len() as u64;
-            if seq >= 1 && seq <= device_seq {
-                match &done[(seq - 1) as usize] {
-                    Outcome::Accepted => run_push(&mut runs, seq, OpStatus::Duplicate, None),
-                    Outcome::Rejected(r) => {
-                        run_push(&mut runs, seq, OpStatus::Rejected, Some(r.clone()))
-                    }
-                }
+            let processed = self.device_seq(req.device_id);
+            if gap || seq > processed + 1 {
+                gap = true;
+                let why = format!("expected operation {} first", processed + 1);
+                run_push(
+                    &mut runs,
+                    seq,
+                    OpStatus::Rejected,
+                    Some(reason("seq_gap", why)),
+                );
                 continue;
             }
-            if seq != device_seq + 1 {
-                let reason = Reason {
-                    code: "seq_gap".into(),
-                    message: format!("expected operation {} first", device_seq + 1),
+            if seq == 0 {
+                let why = reason("bad_seq", "origin_seq starts at 1".to_owned());
+                run_push(&mut runs, seq, OpStatus::Rejected, Some(why));
+                continue;
+            }
+            if seq <= processed {
+                let done = &self.devices[&req.device_id][(seq - 1) as usize];
+                let (status, why) = match done {
+                    Outcome::Accepted(stored) if **stored == *op => (OpStatus::Duplicate, None),
+                    Outcome::Accepted(stored) if stored.op_id == op.op_id => {
+                        let why = format!("operation {seq} was stored with other content");
+                        (OpStatus::Rejected, Some(reason("changed_resend", why)))
+                    }
+                    Outcome::Rejected(id, why) if *id == op.op_id => {
+                        (OpStatus::Rejected, Some(why.clone()))
+                    }
+                    Outcome::Accepted(_) | Outcome::Rejected(..) => {
+                        let why = format!("sequence number {seq} is taken by another operation");
+                        (OpStatus::Rejected, Some(reason("seq_reused", why)))
+                    }
                 };
-                run_push(&mut runs, seq, OpStatus::Rejected, Some(reason));
+                run_push(&mut runs, seq, status, why);
                 continue;
             }
             let key = (op.entity.clone(), op.entity_id);
-            match (self.validator)(op, self.states.get(&key)) {
+            let checked = if op.origin_device == req.device_id {
+                (self.validator)(op, self.states.get(&key))
+            } else {
+                let why = format!("an operation of device {}", op.origin_device);
+                Err(reason("wrong_device", why))
+            };
+            let done = self.devices.entry(req.device_id).or_default();
+            match checked {
                 Ok(()) => {
+                    done.push(Outcome::Accepted(Box::new(op.clone())));
                     self.clock.observe(op.hlc);
                     self.states.entry(key).or_default().apply(op);
                     let server_seq = self.feed.last().map_or(0, |e| e.server_seq) + 1;
                     self.feed.push(FeedEntry::new(server_seq, op.clone()));
                     *self.stored.entry((req.device_id, seq)).or_default() += 1;
-                    self.devices
-                        .entry(req.device_id)
-                        .or_default()
-                        .push(Outcome::Accepted);
                     run_push(&mut runs, seq, OpStatus::Accepted, None);
                 }
-                Err(reason) => {
-                    self.devices
-                        .entry(req.device_id)
-                        .or_default()
-                        .push(Outcome::Rejected(reason.clone()));
-                    run_push(&mut runs, seq, OpStatus::Rejected, Some(reason));
+                Err(why) => {
+                    done.push(Outcome::Rejected(op.op_id, why.clone()));
+                    run_push(&mut runs, seq, OpStatus::Rejected, Some(why));
                 }
             }
         }
@@ -272,8 +361,8 @@ impl MemoryServer {
         (1u64..)
             .zip(done)
             .filter_map(|(seq, o)| match o {
-                Outcome::Rejected(r) => Some((seq, r.clone())),
-                Outcome::Accepted => None,
+                Outcome::Rejected(_, r) => Some((seq, r.clone())),
+                Outcome::Accepted(_) => None,
             })
             .collect()
     }

@@ -11,7 +11,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::server::SimServer;
+use super::server::{Refusal, SimServer};
 use crate::transport::{Transport, TransportError, TransportStats};
 
 /// Which endpoint a request is for.
@@ -77,6 +77,10 @@ struct State {
 #[derive(Debug)]
 pub struct MemoryTransport {
     server: SimServer,
+    /// The device token sent with every request ([`MemoryServer::issue_token`]).
+    ///
+    /// [`MemoryServer::issue_token`]: super::MemoryServer::issue_token
+    token: Option<String>,
     state: Mutex<State>,
 }
 
@@ -84,7 +88,16 @@ impl MemoryTransport {
     pub fn new(server: SimServer) -> MemoryTransport {
         MemoryTransport {
             server,
+            token: None,
             state: Mutex::new(State::default()),
+        }
+    }
+
+    /// The same transport sending `token` with every request.
+    pub fn with_token(self, token: impl Into<String>) -> MemoryTransport {
+        MemoryTransport {
+            token: Some(token.into()),
+            ..self
         }
     }
 
@@ -144,12 +157,12 @@ impl MemoryTransport {
         &self,
         route: Route,
         request: &Req,
-        mut serve: impl FnMut() -> Result<Resp, ErrorBody>,
+        mut serve: impl FnMut() -> Result<Resp, Refusal>,
     ) -> Result<Resp, TransportError> {
         let fault = self.fault_for(route);
         let sent = json_len(request);
         let outcome = match &fault {
-            None => serve().map_err(|b| refused(400, b)),
+            None => serve().map_err(|r| refused(r.status, r.body)),
             Some(Fault::Unreachable) => {
                 Err(TransportError::Connect("no signal (simulated)".into()))
             }
@@ -163,7 +176,7 @@ impl MemoryTransport {
             }
             Some(Fault::Duplicate) => {
                 let _ = serve();
-                serve().map_err(|b| refused(400, b))
+                serve().map_err(|r| refused(r.status, r.body))
             }
             Some(Fault::Unavailable) => Err(TransportError::Server {
                 status: 503,
@@ -229,7 +242,11 @@ impl Transport for MemoryTransport {
                 },
             )
         })?;
-        self.exchange(Route::Push, &request, || self.server.lock().push(&request))
+        self.exchange(Route::Push, &request, || {
+            let mut server = self.server.lock();
+            let device = server.authenticate(self.token.as_deref())?;
+            server.push(&request, device)
+        })
     }
 
     async fn pull(
@@ -241,7 +258,9 @@ impl Transport for MemoryTransport {
     ) -> Result<PullResponse, TransportError> {
         let query = (after, limit, scope, exclude_origin);
         self.exchange(Route::Pull, &query, || {
-            Ok(self.server.lock().pull(after, limit, scope, exclude_origin))
+            let mut server = self.server.lock();
+            server.authenticate(self.token.as_deref())?;
+            Ok(server.pull(after, limit, scope, exclude_origin))
         })
     }
 

@@ -3,15 +3,13 @@
 //! forged and a missing token, throttled sign-ins. The matrix of every entity kind × role × in /
 //! out of scope is in `authz.rs`.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::api::*;
+use crate::common::*;
 use bangfu_core::sync::wire::{OpStatus, PushResponse};
 use bangfu_server::auth::{AccessStorage, Role, county_token};
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage};
-use common::api::*;
-use common::*;
 use serde_json::{Value, json};
 
 /// The codes a push answered, per operation in order.
@@ -298,13 +296,7 @@ async fn photo_routes_need_a_device_token() {
             .expect("photos"),
     );
     let app = bangfu_server::router_with_photos(storage, ServerConfig::default(), photos);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base, _shutdown) = serve_on_loopback(app).await;
     let client = reqwest::Client::new();
     let sha = "ab".repeat(32);
     let url = format!("{base}/v1/photos/{sha}");

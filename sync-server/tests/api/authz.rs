@@ -5,14 +5,12 @@
 //! The expected matrix is written out below as data, not computed from the server's table, so a
 //! change of the table must be made here too, on purpose.
 
-mod common;
-
+use crate::common::api::*;
+use crate::common::*;
 use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::{OpStatus, PullResponse, PushResponse};
 use bangfu_server::SyncStorage;
 use bangfu_server::auth::Role;
-use common::api::*;
-use common::*;
 use serde_json::{Value, json};
 
 /// The code a one-operation push answered.

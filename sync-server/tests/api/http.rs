@@ -1,13 +1,11 @@
 //! HTTP-level tests: the real router on 127.0.0.1:0, driven by reqwest.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::sync::Arc;
 
+use crate::common::*;
 use bangfu_core::sync::wire::{Capabilities, ErrorBody, OpStatus, PullResponse, PushResponse};
 use bangfu_server::{ServerConfig, SqliteStorage, router};
-use common::*;
 use reqwest::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE};
 use serde_json::json;
 
@@ -459,13 +457,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
         })
         .collect();
     let app = router(Arc::new(storage), ServerConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base, _shutdown) = serve_on_loopback(app).await;
     let client = reqwest::Client::new();
     // The seed (6 + 2 × 8 operations), then 4 devices × 3 batches × 300 visits.
     const TOTAL: usize = 22 + 4 * 900;

@@ -9,16 +9,14 @@
 //!
 //! The bounded load test is `tests/load.rs`.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::*;
 use bangfu_core::sync::wire::ErrorBody;
 use bangfu_server::auth::{AccessStorage, county_token};
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
-use common::*;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,15 +1,13 @@
 //! The county's reference data (settings, monitoring lines): set by the county office (API or
 //! `bangfu-server reference`, and by `bangfu-server demo`), read by every signed-in device.
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::*;
 use bangfu_core::sync::wire::Reference;
 use bangfu_core::{MonitoringLine, Settings};
 use bangfu_server::auth::{AccessStorage, NewAccount, Role, county_token};
 use bangfu_server::{ServerConfig, SqliteStorage, router};
-use common::*;
 use serde_json::{Value, json};
 
 async fn call(
@@ -72,13 +70,7 @@ async fn the_county_office_sets_the_reference_and_every_device_reads_it() {
         .expect("storage")
         .expect("signed in");
     let app = router(storage.clone(), ServerConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    let (base, _shutdown) = serve_on_loopback(app).await;
     let client = reqwest::Client::new();
     let get = || {
         call(

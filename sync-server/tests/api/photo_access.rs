@@ -4,18 +4,16 @@
 //! absent (404, not 403: its existence is not revealed), in `GET`, `HEAD`, `have` and `PUT`.
 //! Unfinished uploads are limited per device (429 `photo_quota`).
 
-mod common;
-
 use std::sync::Arc;
 
+use crate::common::api::{CADRE2_ID, TOWNSHIP2, path_of, push_ops, seed};
+use crate::common::*;
 use bangfu_blobs::store::DiskBlobStore;
 use bangfu_blobs::upload::{UploadConfig, UploadService};
 use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::{OpStatus, PushResponse};
 use bangfu_demo::{DemoImageKind, demo_images};
 use bangfu_server::{ServerConfig, SqliteStorage, router_with_photos};
-use common::api::{CADRE2_ID, TOWNSHIP2, path_of, seed};
-use common::*;
 use serde_json::{Value, json};
 
 /// A demo image of `kind` (real, checkable images), the `n`-th of that kind.
@@ -78,18 +76,7 @@ impl Server {
     }
 
     async fn push(&self, token: &str, dev: &Device, ops: Vec<Operation>) -> (u16, Value) {
-        let resp = self
-            .client
-            .post(format!("{}/v1/push", self.base))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(serde_json::to_vec(&dev.push(ops)).expect("json"))
-            .send()
-            .await
-            .expect("push");
-        let status = resp.status().as_u16();
-        let body = json_of(resp).await;
-        (status, body)
+        push_ops(&self.client, &self.base, token, dev, ops).await
     }
 
     /// An account (created by the county office) and one of its devices, signed in.
