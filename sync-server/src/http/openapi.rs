@@ -11,9 +11,9 @@
 //! descriptions.
 //!
 //! Tests: every route the router serves is in the document and every documented operation
-//! answers a malformed request with a 4xx (`sync-server/tests/openapi.rs`); examples made from
+//! answers a malformed request with a 4xx (`sync-server/tests/api/openapi/`); examples made from
 //! the document are valid by its schemas and are not refused as malformed
-//! (`sync-server/tests/openapi_examples.rs`).
+//! (`sync-server/tests/api/openapi/examples.rs`).
 
 use axum::Json;
 use bangfu_blobs::upload::UploadConfig;

@@ -16,12 +16,15 @@
 //!   bad `Content-Encoding`, 300 KB bodies, garbage query strings, methods the path does not take.
 //!   Each answer must be a 4xx with a JSON `ErrorBody {code, message}` — never a 5xx, never a
 //!   2xx. Input an operation does not read (a query string on `/healthz`, a body on `GET /v1/me`)
-//!   may be ignored, but never a 5xx. One test per group of operations.
+//!   may be ignored, but never a 5xx. One test per group of operations;
+//! - [`examples`]: requests made from the document alone (schema-valid values of every
+//!   parameter and body) pass the server's validation and reach its logic.
 //!
 //! [`harness`] serves the router and sends raw requests; [`spec`] reads the document (its
 //! operations, a value of a schema, wrong values for a field); [`tally`] judges the answers.
 
 mod document;
+mod examples;
 mod harness;
 mod malformed;
 mod probes;
