@@ -4,22 +4,23 @@
 
 use std::collections::HashSet;
 
+use bangfu_core::idnumber;
 use bangfu_core::income::IncomeTotals;
 use bangfu_core::rules::{self, Status};
-use bangfu_core::{CheckStatus as CoreCheckStatus, idnumber};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::App;
-use crate::dto::{
-    CheckItem, ContactChannel, EvaluationOutcome, HouseholdClass, LabourAbility, MeasureKind,
-    MeasureStatus, MedicalInsurance, MonitoredKind, PairingEndReason, Risk, SchoolStage,
-};
 use crate::error::Result;
 use crate::scope::{Areas, rules_dataset};
 use crate::tasks::{Names, Task, TaskStatus};
+use bangfu_core::{
+    CheckItem, CheckStatus, ContactChannel, EvaluationOutcome, HouseholdClass, LabourAbility,
+    MeasureKind, MeasureStatus, MedicalInsurance, MonitoredKind, PairingEndReason, Risk,
+    SchoolStage,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HouseholdPageQuery {
@@ -294,11 +295,11 @@ impl App {
         let visits = &ds.visits;
         let corrected: HashSet<Uuid> = visits.iter().filter_map(|v| v.corrects).collect();
         for v in visits {
-            let risks = bangfu_core::CheckItem::ALL
+            let risks = CheckItem::ALL
                 .iter()
                 .filter_map(|&item| {
                     let c = v.checks.get(item);
-                    (c.status == CoreCheckStatus::Risk).then(|| RiskNote {
+                    (c.status == CheckStatus::Risk).then(|| RiskNote {
                         item: item.into(),
                         note: c.note.clone().unwrap_or_default(),
                     })

@@ -14,9 +14,9 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::App;
-use crate::dto::{HouseholdClass, MonitoredKind, Risk};
 use crate::error::Result;
 use crate::scope::{Areas, rules_dataset};
+use bangfu_core::{HouseholdClass, MonitoredKind, Risk};
 
 /// Largest page the list serves.
 pub const MAX_PAGE_SIZE: u32 = 100;

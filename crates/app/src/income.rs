@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::clock::epoch_ms;
-use crate::dto::IncomeCategory;
 use crate::error::{AppError, FieldError, Result, invalid};
 use crate::scope::{Areas, Scope, monitoring_lines, scope_path};
+use bangfu_core::IncomeCategory;
 
 /// The usual items of each category, offered as the form's lines (a household may add others).
 pub const ITEMS: [(IncomeCategory, &[&str]); 4] = [

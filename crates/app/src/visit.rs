@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::clock::epoch_ms;
-use crate::dto::{CheckItem, CheckStatus, GeoPoint};
 use crate::error::{AppError, FieldError, Result, invalid};
 use crate::scope::{Areas, scope_path};
+use bangfu_core::{CheckItem, CheckStatus, GeoPoint};
 
 /// Photo and signature files, under the data directory.
 pub const PHOTO_DIR: &str = "photos";
