@@ -47,6 +47,7 @@ pub enum MeasureKind {
     SkillsTraining,
 }
 
+/// A measure's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
