@@ -75,7 +75,7 @@ impl App {
             household_id: household.id,
             person_id: scope.me.id,
             at,
-            channel: input.channel.into(),
+            channel: input.channel,
             note: input.note.trim().to_owned(),
             corrects: None,
         };

@@ -225,18 +225,18 @@ impl App {
             group: h.group.clone(),
             address: h.address.clone(),
             phone: h.phone.clone(),
-            class: class.map(|c| c.class.into()),
-            kind: class.and_then(|c| c.kind).map(Into::into),
+            class: class.map(|c| c.class),
+            kind: class.and_then(|c| c.kind),
             class_history: h
                 .class_history
                 .iter()
                 .map(|c| ClassEntry {
                     from: c.from,
-                    class: c.class.into(),
-                    kind: c.kind.map(Into::into),
+                    class: c.class,
+                    kind: c.kind,
                 })
                 .collect(),
-            risks: h.risks.iter().map(|&r| r.into()).collect(),
+            risks: h.risks.to_vec(),
         };
 
         let members = store
@@ -247,9 +247,9 @@ impl App {
                 name: m.name,
                 relation: m.relation,
                 id_number_masked: idnumber::mask(&m.id_number),
-                labour: m.labour.into(),
-                school_stage: m.school_stage.into(),
-                medical_insurance: m.medical_insurance.into(),
+                labour: m.labour,
+                school_stage: m.school_stage,
+                medical_insurance: m.medical_insurance,
             })
             .collect();
 
@@ -269,7 +269,7 @@ impl App {
                 unit_name,
                 start: p.start,
                 end: p.end,
-                end_reason: p.end_reason.map(Into::into),
+                end_reason: p.end_reason,
                 active: p.active_on(today),
             });
         }
@@ -300,7 +300,7 @@ impl App {
                 .filter_map(|&item| {
                     let c = v.checks.get(item);
                     (c.status == CheckStatus::Risk).then(|| RiskNote {
-                        item: item.into(),
+                        item,
                         note: c.note.clone().unwrap_or_default(),
                     })
                 })
@@ -329,7 +329,7 @@ impl App {
                 id: c.id,
                 day: c.at.date_naive(),
                 at: c.at.to_rfc3339(),
-                channel: c.channel.into(),
+                channel: c.channel,
                 person_name: person_name(c.person_id)?,
                 note: c.note.clone(),
                 corrected: corrected.contains(&c.id),
@@ -357,8 +357,8 @@ impl App {
             timeline.push(TimelineEntry::Measure(MeasureEntry {
                 id: m.id,
                 day: m.started_on,
-                kind: m.kind.into(),
-                status: m.status.into(),
+                kind: m.kind,
+                status: m.status,
                 description: m.description,
             }));
         }
@@ -368,7 +368,7 @@ impl App {
                 id: e.id,
                 day: e.evaluated_on,
                 period: e.period.to_string(),
-                outcome: e.outcome.into(),
+                outcome: e.outcome,
                 income_above_line: e.income_above_line,
                 guarantees_consolidated: e.guarantees_consolidated,
                 risk_eliminated: e.risk_eliminated,

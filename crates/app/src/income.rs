@@ -204,7 +204,7 @@ fn view(r: &IncomeRecord) -> IncomeRecordView {
             .items
             .iter()
             .map(|i| IncomeItemInput {
-                category: i.category.into(),
+                category: i.category,
                 label: i.label.clone(),
                 amount_fen: i.amount_fen,
             })
@@ -316,7 +316,7 @@ impl App {
                 .items
                 .iter()
                 .map(|i| IncomeItem {
-                    category: i.category.into(),
+                    category: i.category,
                     label: i.label.trim().to_owned(),
                     amount_fen: i.amount_fen,
                 })

@@ -327,7 +327,7 @@ pub(crate) fn task(
 fn alert_item(a: &Alert, names: &Names) -> AlertItem {
     let (name, village) = names.household(a.household_id);
     let (kind, item) = match &a.detail {
-        AlertDetail::RiskFound { item, .. } => ("risk_found", Some(CheckItem::from(*item))),
+        AlertDetail::RiskFound { item, .. } => ("risk_found", Some(*item)),
         AlertDetail::IncomeBelowLine { .. } => ("income_below_line", None),
         AlertDetail::IncomeDropQuarter { .. } => ("income_drop_quarter", None),
         AlertDetail::IncomeDropYear { .. } => ("income_drop_year", None),

@@ -156,14 +156,14 @@ fn check_text(fields: &mut Vec<FieldError>, field: &str, text: &str, label: &str
 }
 
 fn check_label(item: CheckItem) -> &'static str {
-    crate::tasks::words::check_item(item.into())
+    crate::tasks::words::check_item(item)
 }
 
 impl DraftCheck {
     fn to_check(&self) -> Option<Check> {
         let note = self.note.trim();
         Some(Check {
-            status: self.status?.into(),
+            status: self.status?,
             note: (!note.is_empty()).then(|| note.to_owned()),
         })
     }
@@ -511,7 +511,7 @@ impl App {
             household_id: d.household_id,
             visitor_id: scope.me.id,
             visited_at,
-            place: d.place.map(Into::into),
+            place: d.place,
             present: d
                 .present
                 .iter()
