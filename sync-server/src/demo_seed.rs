@@ -13,9 +13,9 @@ use anyhow::{Context as _, bail};
 use bangfu_blobs::Sha256Hex;
 use bangfu_blobs::imagecheck::{ImageLimits, check_image};
 use bangfu_blobs::store::{BlobStore, DiskBlobStore};
+use bangfu_core::Record;
 use bangfu_core::sync::import::{ImportStamp, ScopePaths, dataset_operations};
 use bangfu_core::sync::wire::{OpStatus, PushRequest};
-use bangfu_core::{Record, Role as PersonRole};
 use bangfu_demo::{DemoConfig, generate};
 use chrono::{FixedOffset, Utc};
 use uuid::Uuid;
@@ -109,7 +109,7 @@ pub fn seed_with_photos(
     let secretary = ds.people.iter().find_map(|p| {
         p.roles
             .iter()
-            .find(|g| g.role == PersonRole::FirstSecretary && g.to.is_none())
+            .find(|g| g.role == Role::FirstSecretary && g.to.is_none())
             .and_then(|g| g.area_id)
             .map(|village| (p, village))
     });

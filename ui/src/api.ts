@@ -13,6 +13,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AppError,
+  ErrorCode,
   ContactInput,
   ContactSaved,
   DraftNewRequest,
@@ -47,7 +48,7 @@ export function toAppError(e: unknown): AppError {
   if (e && typeof e === 'object' && 'code' in e && 'message' in e) {
     const o = e as Partial<AppError>;
     return {
-      code: String(o.code),
+      code: (o.code ?? 'internal') as ErrorCode,
       message: String(o.message),
       retry_after_s: o.retry_after_s ?? null,
       fields: Array.isArray(o.fields) ? o.fields : [],

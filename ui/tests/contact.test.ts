@@ -29,7 +29,7 @@ describe('记录联系 (contact log)', () => {
 
   test('a full disk', async () => {
     const page = await open(`/households/${HH(1)}/contact`, {
-      fail: { record_contact: { code: 'disk_full', message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后再点保存；已保存的内容不会丢失。', retry_after_s: null, fields: [] } },
+      fail: { record_contact: { code: 'disk_full', message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后重试；已保存的内容不会丢失。', retry_after_s: null, fields: [] } },
     });
     await page.locator('[data-test=contact-save]').click();
     await page.locator('[data-test=error][data-code=disk_full]').waitFor();

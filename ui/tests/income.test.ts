@@ -54,7 +54,7 @@ describe('收入采集 (quarterly income)', () => {
 
   test('a full disk on save', async () => {
     const page = await open(`/households/${HH(1)}/income`, {
-      fail: { income_save: { code: 'disk_full', message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后再点保存；已保存的内容不会丢失。', retry_after_s: null, fields: [] } },
+      fail: { income_save: { code: 'disk_full', message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后重试；已保存的内容不会丢失。', retry_after_s: null, fields: [] } },
     });
     await page.locator('[data-test=item-0] input').fill('9000');
     await page.locator('[data-test=income-save]').click();

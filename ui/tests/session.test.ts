@@ -81,7 +81,7 @@ describe('登录 (enrol)', () => {
   test('offline: says to check the network', async () => {
     const page = await open('/enrol', {
       session: { enrolled: false, unlocked: false },
-      fail: { enrol: { code: 'offline', message: '无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] } },
+      fail: { enrol: { code: 'offline', message: '无法连接服务器（没有网络或信号太弱）。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] } },
     });
     await fillEnrol(page, 'https://bangfu.xinfeng.gov.cn', 'zhangli', 'right');
     await page.locator('[data-test=error][data-code=offline]').getByText('请检查网络').waitFor();

@@ -36,8 +36,8 @@ describe('同步 (sync)', () => {
     await page.locator('[data-test=sync-now]').click();
     const failure = page.locator('[data-test=sync-failure][data-code=offline]');
     await failure.waitFor();
-    await expect(failure.textContent()).resolves.toContain('连不上服务器（没有网络或信号太弱）。已录入的数据都保存在手机上，不会丢失。');
-    await expect(failure.textContent()).resolves.toContain('怎么办：到有信号或 Wi-Fi 的地方后点“重试”。');
+    await expect(failure.textContent()).resolves.toContain('无法连接服务器（没有网络或信号太弱）。已录入的数据都保存在手机上，不会丢失。');
+    await expect(failure.textContent()).resolves.toContain('怎么办：请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。');
     await failure.locator('[data-test=retry]').click();
     await page.locator('[data-test=sync-failure][data-code=offline]').waitFor();
   });
@@ -54,7 +54,7 @@ describe('同步 (sync)', () => {
   test('a full disk while receiving records', async () => {
     const page = await open('/sync', { syncFailure: 'disk_full' });
     await page.locator('[data-test=sync-now]').click();
-    await page.locator('[data-test=sync-failure][data-code=disk_full]').getByText('腾出空间后点“重试”').waitFor();
+    await page.locator('[data-test=sync-failure][data-code=disk_full]').getByText('腾出空间后重试').waitFor();
   });
 
   test('records the server refused are listed with what to do', async () => {

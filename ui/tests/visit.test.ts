@@ -95,7 +95,7 @@ describe('上门走访 (new visit)', () => {
       fail: {
         draft_save: {
           code: 'disk_full',
-          message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后再点保存；已保存的内容不会丢失。',
+          message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后重试；已保存的内容不会丢失。',
           retry_after_s: null,
           fields: [],
         },

@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::clock::epoch_ms;
-use crate::dto::ContactChannel;
 use crate::error::{AppError, FieldError, Result};
 use crate::scope::{Areas, scope_path};
+use bangfu_core::ContactChannel;
 
 /// Longest note of a contact.
 pub const MAX_NOTE_CHARS: usize = 1000;
@@ -75,7 +75,7 @@ impl App {
             household_id: household.id,
             person_id: scope.me.id,
             at,
-            channel: input.channel.into(),
+            channel: input.channel,
             note: input.note.trim().to_owned(),
             corrects: None,
         };

@@ -10,6 +10,8 @@ use bangfu_sync_client::server_url::ServerUrlError;
 use serde::Serialize;
 use ts_rs::TS;
 
+pub use crate::error_code::ErrorCode;
+
 /// One wrong field of a form: which field (a path like `checks.water.note` or `items[2].amount_fen`),
 /// a stable code and a Chinese message saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -33,8 +35,8 @@ impl From<&ValidationError> for FieldError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(rename = "AppError")]
 pub struct ErrorBody {
-    /// Stable: `disk_full`, `invalid`, `pin_wrong`, `offline`, … (see [`AppError::code`]).
-    pub code: String,
+    /// What happened, for the program (see [`AppError::code`]).
+    pub code: ErrorCode,
     /// Simplified Chinese: what happened and what to do.
     pub message: String,
     /// Wait this long before trying again (PIN lock-out, server asking to slow down).
@@ -100,7 +102,7 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(errors) => {
                 AppError::Invalid(errors.iter().map(FieldError::from).collect())
             }
-            _ if e.code() == "disk_full" => AppError::DiskFull,
+            _ if e.code() == ErrorCode::DiskFull.as_str() => AppError::DiskFull,
             _ => AppError::Store(e),
         }
     }
@@ -139,93 +141,57 @@ pub(crate) fn invalid(field: &str, code: &str, message: &str) -> AppError {
 
 impl AppError {
     /// The stable code the UI acts on.
-    pub fn code(&self) -> String {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            AppError::NotEnrolled => "not_enrolled".into(),
-            AppError::Locked => "locked".into(),
-            AppError::PinWrong { .. } => "pin_wrong".into(),
-            AppError::PinLocked { .. } => "pin_locked".into(),
-            AppError::PinFormat => "pin_format".into(),
-            AppError::BadServerUrl => "bad_server_url".into(),
-            AppError::InsecureServerUrl => "insecure_server_url".into(),
-            AppError::Offline => "offline".into(),
-            AppError::Timeout => "timeout".into(),
-            AppError::BadCredentials => "auth_bad_credentials".into(),
-            AppError::SlowDown { .. } => "auth_slow_down".into(),
-            AppError::ServerRefused { code, .. } => code.clone(),
-            AppError::ServerUnavailable => "server_unavailable".into(),
-            AppError::BadResponse => "bad_response".into(),
-            AppError::Invalid(_) => "invalid".into(),
-            AppError::NotFound(_) => "not_found".into(),
-            AppError::NotInScope => "not_in_scope".into(),
-            AppError::NoData => "no_data".into(),
-            AppError::DiskFull => "disk_full".into(),
-            AppError::Store(e) => e.code().into(),
-            AppError::Io(_) => "file_error".into(),
-            AppError::Internal(_) => "internal".into(),
+            AppError::NotEnrolled => ErrorCode::NotEnrolled,
+            AppError::Locked => ErrorCode::Locked,
+            AppError::PinWrong { .. } => ErrorCode::PinWrong,
+            AppError::PinLocked { .. } => ErrorCode::PinLocked,
+            AppError::PinFormat => ErrorCode::PinFormat,
+            AppError::BadServerUrl => ErrorCode::BadServerUrl,
+            AppError::InsecureServerUrl => ErrorCode::InsecureServerUrl,
+            AppError::Offline => ErrorCode::Offline,
+            AppError::Timeout => ErrorCode::Timeout,
+            AppError::BadCredentials => ErrorCode::AuthBadCredentials,
+            AppError::SlowDown { .. } => ErrorCode::AuthSlowDown,
+            AppError::ServerRefused { status, code } => refused_code(*status, code),
+            AppError::ServerUnavailable => ErrorCode::ServerUnavailable,
+            AppError::BadResponse => ErrorCode::BadResponse,
+            AppError::Invalid(_) => ErrorCode::Invalid,
+            AppError::NotFound(_) => ErrorCode::NotFound,
+            AppError::NotInScope => ErrorCode::NotInScope,
+            AppError::NoData => ErrorCode::NoData,
+            AppError::DiskFull => ErrorCode::DiskFull,
+            AppError::Store(e) => ErrorCode::parse(e.code()).unwrap_or(ErrorCode::Sqlite),
+            AppError::Io(_) => ErrorCode::FileError,
+            AppError::Internal(_) => ErrorCode::Internal,
         }
     }
 
-    /// What happened and what to do, in Simplified Chinese.
+    /// What happened and what to do, in Simplified Chinese: the code's words
+    /// ([`ErrorCode::message`], [`ErrorCode::what_to_do`]) with this error's particulars.
     pub fn message_zh(&self) -> String {
-        const ADMIN: &str = "如果一直这样，请截图发给县里的系统管理员。";
+        let code = self.code();
+        let (what, todo) = (code.message(), code.what_to_do());
         match self {
-            AppError::NotEnrolled => {
-                "本机还没有登录账号。请填写服务器地址、账号和密码登录（需要联网）。".into()
-            }
-            AppError::Locked => "应用已锁定。请输入 PIN 码解锁。".into(),
             AppError::PinWrong {
                 attempts_before_wait,
             } => {
                 if *attempts_before_wait > 0 {
-                    format!(
-                        "PIN 码不正确，请重新输入。再错 {attempts_before_wait} 次需要等待一段时间才能再试。"
-                    )
+                    format!("{what}{todo}再错 {attempts_before_wait} 次需要等待一段时间才能再试。")
                 } else {
-                    "PIN 码不正确。再次输错需要等待更长时间。".into()
+                    format!("{what}再次输错需要等待更长时间。")
                 }
             }
-            AppError::PinLocked { retry_after_s } => format!(
-                "PIN 码输错次数太多，请 {} 后再试。忘记 PIN 码时，请联网用账号和密码重新登录。",
-                wait_zh(*retry_after_s)
-            ),
-            AppError::PinFormat => "PIN 码须为 6 位数字。请重新输入。".into(),
-            AppError::BadServerUrl => ServerUrlError::Malformed.message_zh().into(),
-            AppError::InsecureServerUrl => ServerUrlError::InsecureHttp.message_zh().into(),
-            AppError::Offline => {
-                "无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。".into()
+            // The wait replaces the code's general "later".
+            AppError::PinLocked { retry_after_s } => {
+                format!("{what}请 {} 后再试。{todo}", wait_zh(*retry_after_s))
             }
-            AppError::Timeout => {
-                "服务器长时间没有回应。请到信号好的地方（如乡镇有 Wi-Fi 处）重试。".into()
+            AppError::SlowDown { retry_after_s } => {
+                format!("{what}请 {} 后再试。", wait_zh(*retry_after_s))
             }
-            AppError::BadCredentials => "账号或密码不正确。请核对后重新输入。".into(),
-            AppError::SlowDown { retry_after_s } => format!(
-                "登录尝试太频繁，服务器要求稍等。请 {} 后再试。",
-                wait_zh(*retry_after_s)
-            ),
-            AppError::ServerRefused { code, .. } if code == "auth_disabled" => {
-                "该账号已停用。请联系县里的管理员。".into()
-            }
-            AppError::ServerRefused { code, .. } if code == "auth_device_revoked" => {
-                "这台手机已被管理员停用。请联系管理员后重新登录。".into()
-            }
-            AppError::ServerRefused { code, .. } if code == "auth_device_taken" => {
-                "这台手机的设备编号已被另一个账号登记，不能用您的账号登录。请先用原账号把记录\
-                 同步完，再重置或重新安装 App（会生成新的设备编号）后登录；或联系县级办公室。"
-                    .into()
-            }
-            AppError::ServerRefused { status, code } => match *status {
-                401 => "登录已失效，请重新用账号和密码登录。".into(),
-                403 => "您的账号或这台手机没有使用权限。请联系乡镇或县里的管理员开通。".into(),
-                404 => "找不到服务，可能是服务器地址填错了。请核对服务器地址。".into(),
-                _ => format!("服务器拒绝了请求（错误代码：{code}）。{ADMIN}"),
-            },
-            AppError::ServerUnavailable => {
-                format!("服务器暂时出了问题，请过一会儿再试。{ADMIN}")
-            }
-            AppError::BadResponse => {
-                "收到的回复不是帮扶系统服务器发来的。请核对服务器地址；如果连的是需要登录的公共 Wi-Fi，请先在浏览器里登录。"
-                    .into()
+            AppError::ServerRefused { code: server, .. } if code == ErrorCode::Refused => {
+                format!("{what}（错误代码：{server}）{todo}")
             }
             AppError::Invalid(fields) => {
                 let mut s = format!("有 {} 处填写有误，未保存：", fields.len());
@@ -240,20 +206,7 @@ impl AppError {
                 }
                 s
             }
-            AppError::NotFound(_) => "找不到这条记录，可能已被删除或还没有同步到本机。请先同步后再试。".into(),
-            AppError::NotInScope => {
-                "这户不在您的帮扶范围内，不能查看或登记。如结对关系有变化，请先同步。".into()
-            }
-            AppError::NoData => {
-                "本机还没有您的帮扶数据。请连接网络后点“同步”下载。".into()
-            }
-            AppError::DiskFull => {
-                "手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后再点保存；已保存的内容不会丢失。"
-                    .into()
-            }
-            AppError::Store(e) => e.message_zh(),
-            AppError::Io(_) => format!("手机上的文件读写出错。请确认存储空间充足后重试。{ADMIN}"),
-            AppError::Internal(_) => format!("应用出现内部错误，刚才的操作没有完成。请重试；{ADMIN}"),
+            _ => code.message_and_what_to_do(),
         }
     }
 
@@ -290,6 +243,24 @@ fn wait_zh(seconds: u32) -> String {
         format!("{} 分钟", seconds.div_ceil(60))
     } else {
         format!("{} 小时", seconds.div_ceil(3600))
+    }
+}
+
+/// The code of a refusal by the server: its own code when the app has words for it, else by the
+/// HTTP status.
+fn refused_code(status: u16, server_code: &str) -> ErrorCode {
+    match ErrorCode::parse(server_code) {
+        Some(
+            c @ (ErrorCode::AuthDisabled
+            | ErrorCode::AuthDeviceRevoked
+            | ErrorCode::AuthDeviceTaken),
+        ) => c,
+        _ => match status {
+            401 => ErrorCode::Unauthorized,
+            403 => ErrorCode::Forbidden,
+            404 => ErrorCode::ServiceNotFound,
+            _ => ErrorCode::Refused,
+        },
     }
 }
 

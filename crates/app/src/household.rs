@@ -2,22 +2,23 @@
 //! numbers (the full number never leaves this crate), pairing history, what is still owed, and
 //! one timeline of visits, contacts, income, measures and evaluations, newest first.
 
+use bangfu_core::idnumber;
 use bangfu_core::income::IncomeTotals;
 use bangfu_core::rules::{self, Status};
-use bangfu_core::{CheckStatus as CoreCheckStatus, idnumber};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::App;
-use crate::dto::{
-    CheckItem, ContactChannel, EvaluationOutcome, HouseholdClass, LabourAbility, MeasureKind,
-    MeasureStatus, MedicalInsurance, MonitoredKind, PairingEndReason, Risk, SchoolStage,
-};
 use crate::error::Result;
 use crate::scope::{Areas, rules_dataset};
 use crate::tasks::{Names, Task, TaskStatus};
+use bangfu_core::{
+    CheckItem, CheckStatus, ContactChannel, EvaluationOutcome, HouseholdClass, LabourAbility,
+    MeasureKind, MeasureStatus, MedicalInsurance, MonitoredKind, PairingEndReason, Risk,
+    SchoolStage,
+};
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct HouseholdPageQuery {
@@ -222,18 +223,18 @@ impl App {
             group: h.group.clone(),
             address: h.address.clone(),
             phone: h.phone.clone(),
-            class: class.map(|c| c.class.into()),
-            kind: class.and_then(|c| c.kind).map(Into::into),
+            class: class.map(|c| c.class),
+            kind: class.and_then(|c| c.kind),
             class_history: h
                 .class_history
                 .iter()
                 .map(|c| ClassEntry {
                     from: c.from,
-                    class: c.class.into(),
-                    kind: c.kind.map(Into::into),
+                    class: c.class,
+                    kind: c.kind,
                 })
                 .collect(),
-            risks: h.risks.iter().map(|&r| r.into()).collect(),
+            risks: h.risks.to_vec(),
         };
 
         let members = store
@@ -244,9 +245,9 @@ impl App {
                 name: m.name,
                 relation: m.relation,
                 id_number_masked: idnumber::mask(&m.id_number),
-                labour: m.labour.into(),
-                school_stage: m.school_stage.into(),
-                medical_insurance: m.medical_insurance.into(),
+                labour: m.labour,
+                school_stage: m.school_stage,
+                medical_insurance: m.medical_insurance,
             })
             .collect();
 
@@ -266,7 +267,7 @@ impl App {
                 unit_name,
                 start: p.start,
                 end: p.end,
-                end_reason: p.end_reason.map(Into::into),
+                end_reason: p.end_reason,
                 active: p.active_on(today),
             });
         }
@@ -292,12 +293,12 @@ impl App {
         let visits = &ds.visits;
         let corrected = rules::corrected(visits);
         for v in visits {
-            let risks = bangfu_core::CheckItem::ALL
+            let risks = CheckItem::ALL
                 .iter()
                 .filter_map(|&item| {
                     let c = v.checks.get(item);
-                    (c.status == CoreCheckStatus::Risk).then(|| RiskNote {
-                        item: item.into(),
+                    (c.status == CheckStatus::Risk).then(|| RiskNote {
+                        item,
                         note: c.note.clone().unwrap_or_default(),
                     })
                 })
@@ -326,7 +327,7 @@ impl App {
                 id: c.id,
                 day: c.at.date_naive(),
                 at: c.at.to_rfc3339(),
-                channel: c.channel.into(),
+                channel: c.channel,
                 person_name: person_name(c.person_id)?,
                 note: c.note.clone(),
                 corrected: corrected.contains(&c.id),
@@ -350,8 +351,8 @@ impl App {
             timeline.push(TimelineEntry::Measure(MeasureEntry {
                 id: m.id,
                 day: m.started_on,
-                kind: m.kind.into(),
-                status: m.status.into(),
+                kind: m.kind,
+                status: m.status,
                 description: m.description,
             }));
         }
@@ -361,7 +362,7 @@ impl App {
                 id: e.id,
                 day: e.evaluated_on,
                 period: e.period.to_string(),
-                outcome: e.outcome.into(),
+                outcome: e.outcome,
                 income_above_line: e.income_above_line,
                 guarantees_consolidated: e.guarantees_consolidated,
                 risk_eliminated: e.risk_eliminated,

@@ -14,9 +14,9 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::App;
-use crate::dto::{HouseholdClass, MonitoredKind, Risk};
 use crate::error::Result;
 use crate::scope::{Areas, rules_dataset};
+use bangfu_core::{HouseholdClass, MonitoredKind, Risk};
 
 /// Largest page the list serves.
 pub const MAX_PAGE_SIZE: u32 = 100;
@@ -145,9 +145,9 @@ impl App {
                 head_name: h.head_name.clone(),
                 village_name: areas.name(&self.store, h.village_id)?,
                 group: h.group.clone(),
-                class: class.map(|c| c.class.into()),
-                kind: class.and_then(|c| c.kind).map(Into::into),
-                risks: h.risks.iter().map(|&r| r.into()).collect(),
+                class: class.map(|c| c.class),
+                kind: class.and_then(|c| c.kind),
+                risks: h.risks.to_vec(),
                 last_visit_on: self.store.last_visit_day(id)?,
                 next_due_on: due.map(|d| d.due_on),
                 next_due_overdue: due.is_some_and(|d| d.overdue),

@@ -19,9 +19,9 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::clock::epoch_ms;
-use crate::dto::IncomeCategory;
 use crate::error::{AppError, FieldError, Result, invalid};
 use crate::scope::{Areas, Scope, scope_path};
+use bangfu_core::IncomeCategory;
 
 /// The usual items of each category, offered as the form's lines (a household may add others).
 pub const ITEMS: [(IncomeCategory, &[&str]); 4] = [
@@ -204,7 +204,7 @@ fn view(r: &IncomeRecord) -> IncomeRecordView {
             .items
             .iter()
             .map(|i| IncomeItemInput {
-                category: i.category.into(),
+                category: i.category,
                 label: i.label.clone(),
                 amount_fen: i.amount_fen,
             })
@@ -311,7 +311,7 @@ impl App {
                 .items
                 .iter()
                 .map(|i| IncomeItem {
-                    category: i.category.into(),
+                    category: i.category,
                     label: i.label.trim().to_owned(),
                     amount_fen: i.amount_fen,
                 })

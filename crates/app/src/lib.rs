@@ -1,7 +1,9 @@
 //! bangfu-app: everything the field app does, behind the Tauri shell. The shell (`src-tauri/`) is
 //! thin: each of its commands is one call to a method of [`App`] with the same snake_case name,
-//! taking and returning the DTOs of this crate. The DTOs derive `ts_rs::TS`; their TypeScript is
-//! generated into `ui/src/bindings/` (see `tests/bindings.rs`), never written by hand.
+//! taking and returning the DTOs of this crate and the domain types of `bangfu-core` (its `ts`
+//! feature). Both derive `ts_rs::TS`; their TypeScript is generated into `ui/src/bindings/` (see
+//! `tests/bindings.rs`), never written by hand. Every error carries an [`ErrorCode`], whose
+//! Chinese words are written once, in `error_code.rs`.
 //!
 //! Code map (one file per screen or feature):
 //! - [`session`]: enrol (online sign-in → device token), PIN (argon2id, slowed down after wrong
@@ -37,8 +39,8 @@
 
 pub mod clock;
 pub mod contact;
-pub mod dto;
 pub mod error;
+mod error_code;
 pub mod household;
 pub mod households;
 pub mod income;
@@ -57,7 +59,7 @@ use bangfu_store::{LocalDb, Store};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::{AppError, ErrorBody, FieldError, Result};
+pub use error::{AppError, ErrorBody, ErrorCode, FieldError, Result};
 
 /// The app: the local store, the app's own database and the session.
 ///

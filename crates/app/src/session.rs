@@ -15,6 +15,7 @@ use std::path::Path;
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use bangfu_core::Role;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -57,8 +58,7 @@ pub struct EnrolRequest {
 pub struct Account {
     pub username: String,
     pub display_name: String,
-    /// The server's role name (`cadre`, `first_secretary`, `township_station`, …).
-    pub role: String,
+    pub role: Role,
     /// The person in the records this account acts as (absent for a pure administrator).
     pub person_id: Option<Uuid>,
 }
@@ -105,6 +105,18 @@ pub struct Enrolment {
     pub device_id: Uuid,
     pub account: Account,
     pub pin: String,
+}
+
+/// The enrolled account as kept in `app.sqlite`; its role name is read into a [`Role`] here.
+fn account_of_row(a: AccountRow) -> Result<Account> {
+    let role = Role::parse(&a.role)
+        .ok_or_else(|| AppError::Internal("the enrolled account's role is unknown".into()))?;
+    Ok(Account {
+        username: a.username,
+        display_name: a.display_name,
+        role,
+        person_id: a.person_id.and_then(|p| p.parse().ok()),
+    })
 }
 
 fn check_pin(pin: &str) -> Result<()> {
@@ -206,12 +218,7 @@ impl App {
             unlocked: self.unlocked,
             server_url_warning: server_url_warning(server_url.as_deref()),
             server_url,
-            account: account.map(|a| Account {
-                username: a.username,
-                display_name: a.display_name,
-                role: a.role,
-                person_id: a.person_id.and_then(|p| p.parse().ok()),
-            }),
+            account: account.map(account_of_row).transpose()?,
             device_id: self.store.device_id(),
             pin_wait_s,
             has_data: self.store.settings()?.is_some(),
@@ -227,7 +234,7 @@ impl App {
             Err(e) => {
                 fields.push(FieldError {
                     field: "server_url".into(),
-                    code: e.code(),
+                    code: e.code().to_string(),
                     message: e.message_zh(),
                 });
                 None
@@ -264,7 +271,7 @@ impl App {
         if let Err(e) = check_pin(&req.pin) {
             fields.push(FieldError {
                 field: "pin".into(),
-                code: e.code(),
+                code: e.code().to_string(),
                 message: e.message_zh(),
             });
         }
@@ -331,7 +338,7 @@ impl App {
             server_url: e.server_url,
             username: e.account.username,
             display_name: e.account.display_name,
-            role: e.account.role,
+            role: e.account.role.as_str().to_owned(),
             person_id: e.account.person_id.map(|p| p.to_string()),
             device_id: e.device_id.to_string(),
             enrolled_at: self.now().to_rfc3339(),
@@ -432,7 +439,7 @@ impl App {
         if let Err(e) = check_pin(&req.new_pin) {
             return Err(AppError::Invalid(vec![FieldError {
                 field: "new_pin".into(),
-                code: e.code(),
+                code: e.code().to_string(),
                 message: e.message_zh(),
             }]));
         }

@@ -12,7 +12,7 @@ use ts_rs::TS;
 
 use crate::App;
 use crate::clock::epoch_ms;
-use crate::error::Result;
+use crate::error::{ErrorCode, Result};
 use crate::photo::PHOTO_DIR;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -38,8 +38,9 @@ pub struct SyncProgress {
 /// Why a sync stopped, in plain words, with what to do.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct SyncFailure {
-    /// Stable: the sync client's codes (`offline`, `timeout`, `unauthorized`, …) or `disk_full`.
-    pub code: String,
+    /// The sync client's codes (`offline`, `timeout`, `unauthorized`, …) or the device's
+    /// (`disk_full`, `device_storage`) or the photos' (`photo_quota`, `photo_refused`).
+    pub code: ErrorCode,
     pub message_zh: String,
     pub what_to_do: String,
     /// Trying again later may work without anyone changing anything.
@@ -133,70 +134,25 @@ pub struct PhotoUpload {
 }
 
 impl SyncFailure {
-    /// The plain words for a failure code (the sync client's `SyncError::code()`).
-    pub fn from_code(code: &str, retryable: bool) -> SyncFailure {
-        let (message, todo) = match code {
-            "offline" => (
-                "连不上服务器（没有网络或信号太弱）。",
-                "到有信号或 Wi-Fi 的地方后点“重试”。",
-            ),
-            "connection_lost" => (
-                "网络中途断开，同步没有完成。",
-                "到信号好的地方点“重试”，已同步的部分不用重传。",
-            ),
-            "timeout" => (
-                "网络太慢，服务器长时间没有回应。",
-                "到信号好的地方（如乡镇有 Wi-Fi 处）点“重试”。",
-            ),
-            "server_unavailable" => (
-                "服务器暂时出了问题。",
-                "过一会儿再点“重试”；一直这样请告诉县里的系统管理员。",
-            ),
-            "unauthorized" => (
-                "登录已失效（账号或这台手机的授权已过期或被收回）。",
-                "到“我的”里退出后，联网用账号和密码重新登录。",
-            ),
-            "forbidden" => (
-                "服务器拒绝：您的账号没有同步这些数据的权限。",
-                "请联系乡镇或县里的管理员核对您的账号和结对关系。",
-            ),
-            "not_found" | "config" => (
-                "找不到同步服务，服务器地址可能不对。",
-                "请核对服务器地址，或联系系统管理员。",
-            ),
-            "server_busy" => ("服务器正忙。", "过几分钟再点“重试”。"),
-            "photo_quota" => (
-                "本机在服务器上未传完的照片太多，暂时不能开始上传新照片。",
-                "已开始的照片会先传完；过一会儿再点“重试”，其余照片会在之后的同步中上传。",
-            ),
-            "too_large" => (
-                "一次发送的数据太大，服务器不接收。",
-                "请截图发给县里的系统管理员。",
-            ),
-            "bad_response" => (
-                "收到的回复不是帮扶系统服务器发来的。",
-                "如果连的是需要登录的公共 Wi-Fi，先在浏览器里登录；否则请联系系统管理员。",
-            ),
-            "version_mismatch" => (
-                "应用和服务器的版本不一致。",
-                "请先升级应用；已是最新版时请联系系统管理员。",
-            ),
-            "photo_refused" => (
-                "有照片被服务器拒收（文件损坏或不是照片）。走访记录本身已经同步。",
-                "请截图发给县里的系统管理员；照片仍保存在手机上。",
-            ),
-            "disk_full" | "device_storage" => (
-                "手机存储空间不足，收到的数据无法保存。",
-                "删除一些不用的照片、视频或应用，腾出空间后点“重试”。",
-            ),
-            _ => ("同步出错，没有完成。", "请截图发给县里的系统管理员。"),
-        };
+    /// A failure in the code's words ([`ErrorCode::message`], [`ErrorCode::what_to_do`]).
+    pub fn of(code: ErrorCode, retryable: bool) -> SyncFailure {
         SyncFailure {
-            code: code.to_owned(),
-            message_zh: format!("{message}已录入的数据都保存在手机上，不会丢失。"),
-            what_to_do: todo.to_owned(),
+            code,
+            message_zh: format!("{}已录入的数据都保存在手机上，不会丢失。", code.message()),
+            what_to_do: code.what_to_do().to_owned(),
             retryable,
         }
+    }
+
+    /// A failure named by the sync client's `SyncError::code()`.
+    pub fn of_sync_code(code: &str, retryable: bool) -> SyncFailure {
+        let code = match ErrorCode::parse(code) {
+            // A 404 to a sync request: the server address is wrong.
+            Some(ErrorCode::NotFound) => ErrorCode::ServiceNotFound,
+            Some(c) => c,
+            None => ErrorCode::SyncFailed,
+        };
+        SyncFailure::of(code, retryable)
     }
 }
 

@@ -27,7 +27,7 @@ use bytes::Bytes;
 
 use crate::App;
 use crate::clock::Clock;
-use crate::error::{AppError, Result};
+use crate::error::{AppError, ErrorCode, Result};
 use crate::photo::MAX_PHOTO_BYTES;
 use crate::sync::{RejectedItem, SyncFailure, SyncPhase, SyncProgress, SyncReport, rejected_zh};
 
@@ -172,29 +172,29 @@ fn progress_of(p: bangfu_sync_client::Progress) -> SyncProgress {
 }
 
 fn failure_of_sync(e: &SyncError) -> SyncFailure {
-    SyncFailure::from_code(e.code(), e.is_retryable())
+    SyncFailure::of_sync_code(e.code(), e.is_retryable())
 }
 
 fn failure_of_app(e: &AppError) -> SyncFailure {
     let code = match e {
-        AppError::DiskFull => "disk_full",
-        _ => "device_storage",
+        AppError::DiskFull => ErrorCode::DiskFull,
+        _ => ErrorCode::DeviceStorage,
     };
-    SyncFailure::from_code(code, true)
+    SyncFailure::of(code, true)
 }
 
 fn failure_of_upload(e: &ClientError) -> SyncFailure {
     match e {
-        ClientError::Unavailable { .. } => SyncFailure::from_code("connection_lost", true),
-        ClientError::BadResponse(_) => SyncFailure::from_code("bad_response", true),
-        ClientError::Config(_) => SyncFailure::from_code("config", false),
-        ClientError::Refused { status: 401, .. } => SyncFailure::from_code("unauthorized", false),
-        ClientError::Refused { status: 403, .. } => SyncFailure::from_code("forbidden", false),
+        ClientError::Unavailable { .. } => SyncFailure::of(ErrorCode::ConnectionLost, true),
+        ClientError::BadResponse(_) => SyncFailure::of(ErrorCode::BadResponse, true),
+        ClientError::Config(_) => SyncFailure::of(ErrorCode::Config, false),
+        ClientError::Refused { status: 401, .. } => SyncFailure::of(ErrorCode::Unauthorized, false),
+        ClientError::Refused { status: 403, .. } => SyncFailure::of(ErrorCode::Forbidden, false),
         // Too many unfinished uploads on the server: the begun ones were finished first; the
         // rest go at a later sync.
-        e if e.is_quota() => SyncFailure::from_code("photo_quota", true),
+        e if e.is_quota() => SyncFailure::of(ErrorCode::PhotoQuota, true),
         ClientError::Refused { .. } | ClientError::LocalHashMismatch(_) => {
-            SyncFailure::from_code("photo_refused", false)
+            SyncFailure::of(ErrorCode::PhotoRefused, false)
         }
     }
 }

@@ -16,9 +16,9 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::App;
-use crate::dto::CheckItem;
 use crate::error::Result;
 use crate::scope::{Areas, Scope, rules_dataset};
+use bangfu_core::CheckItem;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct TasksQuery {
@@ -327,7 +327,7 @@ pub(crate) fn task(
 fn alert_item(a: &Alert, names: &Names) -> AlertItem {
     let (name, village) = names.household(a.household_id);
     let (kind, item) = match &a.detail {
-        AlertDetail::RiskFound { item, .. } => ("risk_found", Some(CheckItem::from(*item))),
+        AlertDetail::RiskFound { item, .. } => ("risk_found", Some(*item)),
         AlertDetail::IncomeBelowLine { .. } => ("income_below_line", None),
         AlertDetail::IncomeDropQuarter { .. } => ("income_drop_quarter", None),
         AlertDetail::IncomeDropYear { .. } => ("income_drop_year", None),
@@ -386,12 +386,12 @@ pub(crate) mod words {
         }
     }
 
-    pub fn check_item(i: bangfu_core::CheckItem) -> &'static str {
+    pub fn check_item(i: CheckItem) -> &'static str {
         match i {
-            bangfu_core::CheckItem::Education => "义务教育",
-            bangfu_core::CheckItem::Medical => "基本医疗",
-            bangfu_core::CheckItem::Housing => "住房安全",
-            bangfu_core::CheckItem::Water => "饮水安全",
+            CheckItem::Education => "义务教育",
+            CheckItem::Medical => "基本医疗",
+            CheckItem::Housing => "住房安全",
+            CheckItem::Water => "饮水安全",
         }
     }
 

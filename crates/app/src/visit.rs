@@ -18,10 +18,10 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::clock::epoch_ms;
-use crate::dto::{CheckItem, CheckStatus, GeoPoint};
 use crate::error::{AppError, FieldError, Result, invalid};
 use crate::photo::KeptPhoto;
 use crate::scope::{Areas, scope_path};
+use bangfu_core::{CheckItem, CheckStatus, GeoPoint};
 
 pub use crate::photo::{MAX_PHOTO_BYTES, PHOTO_DIR};
 
@@ -146,14 +146,14 @@ fn check_text(fields: &mut Vec<FieldError>, field: &str, text: &str, label: &str
 }
 
 fn check_label(item: CheckItem) -> &'static str {
-    crate::tasks::words::check_item(item.into())
+    crate::tasks::words::check_item(item)
 }
 
 impl DraftCheck {
     fn to_check(&self) -> Option<Check> {
         let note = self.note.trim();
         Some(Check {
-            status: self.status?.into(),
+            status: self.status?,
             note: (!note.is_empty()).then(|| note.to_owned()),
         })
     }
@@ -412,7 +412,7 @@ impl App {
             household_id: d.household_id,
             visitor_id: scope.me.id,
             visited_at,
-            place: d.place.map(Into::into),
+            place: d.place,
             present: d
                 .present
                 .iter()

@@ -22,6 +22,7 @@ fn export_all(cfg: &Config) {
     }
     export!(
         ErrorBody,
+        ErrorCode,
         session::Session,
         session::EnrolRequest,
         session::UnlockRequest,
@@ -50,12 +51,12 @@ fn export_all(cfg: &Config) {
         sync::SyncProgress,
         sync::SyncReport,
         sync::SyncFailure,
-        dto::Role,
-        dto::Risk,
-        dto::CheckItem,
-        dto::CheckStatus,
-        dto::ContactChannel,
-        dto::IncomeCategory,
+        bangfu_core::Role,
+        bangfu_core::Risk,
+        bangfu_core::CheckItem,
+        bangfu_core::CheckStatus,
+        bangfu_core::ContactChannel,
+        bangfu_core::IncomeCategory,
     );
 }
 

@@ -21,8 +21,6 @@ mod storage;
 
 pub use bangfu_core::sync::scope;
 
-use std::fmt;
-
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -31,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+pub use bangfu_core::Role;
 pub use scope::Scope;
 pub use storage::{AccessStorage, AccountError, ServerStorage};
 
@@ -43,67 +42,6 @@ pub const FORGET_AFTER_MS: u64 = 3600 * 1000;
 /// How long a device token lives by default (one year: phones stay offline for weeks).
 pub const DEFAULT_TOKEN_TTL_MS: u64 = 365 * 24 * 3600 * 1000;
 
-/// What an account may do. The scope each role reads and writes is in [`scope`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// 帮扶干部: the households she is paired with now.
-    Cadre,
-    /// 驻村第一书记: the village.
-    FirstSecretary,
-    /// 工作队员: the village.
-    TeamMember,
-    /// 乡镇工作站: the township.
-    TownshipStation,
-    /// 单位管理员: the households of the unit's cadres.
-    UnitAdmin,
-    /// 县级办公室: the county, and administration.
-    CountyOffice,
-}
-
-impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Cadre,
-        Role::FirstSecretary,
-        Role::TeamMember,
-        Role::TownshipStation,
-        Role::UnitAdmin,
-        Role::CountyOffice,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Cadre => "cadre",
-            Role::FirstSecretary => "first_secretary",
-            Role::TeamMember => "team_member",
-            Role::TownshipStation => "township_station",
-            Role::UnitAdmin => "unit_admin",
-            Role::CountyOffice => "county_office",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-
-    /// What anchors the role's scope: a person (cadre), a unit (unit admin) or an area path.
-    pub fn anchor(self) -> Anchor {
-        match self {
-            Role::Cadre => Anchor::Person,
-            Role::UnitAdmin => Anchor::Unit,
-            Role::FirstSecretary | Role::TeamMember => Anchor::Area(3),
-            Role::TownshipStation => Anchor::Area(2),
-            Role::CountyOffice => Anchor::Area(1),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// What an account's scope hangs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
@@ -113,6 +51,19 @@ pub enum Anchor {
     Unit,
     /// `area_path` with this many segments (county 1, township 2, village 3).
     Area(usize),
+}
+
+impl Anchor {
+    /// What anchors `role`'s scope: a person (cadre), a unit (unit admin) or an area path.
+    pub fn of(role: Role) -> Anchor {
+        match role {
+            Role::Cadre => Anchor::Person,
+            Role::UnitAdmin => Anchor::Unit,
+            Role::FirstSecretary | Role::TeamMember => Anchor::Area(3),
+            Role::TownshipStation => Anchor::Area(2),
+            Role::CountyOffice => Anchor::Area(1),
+        }
+    }
 }
 
 /// A new account, as an administrator gives it.
@@ -150,7 +101,7 @@ impl NewAccount {
         if self.password.chars().count() < 8 || self.password.len() > 256 {
             return Err("password: at least 8 characters (at most 256 bytes)".into());
         }
-        match self.role.anchor() {
+        match Anchor::of(self.role) {
             Anchor::Person if self.person_id.is_none() => {
                 Err("person_id: a cadre's account needs the cadre's person id".into())
             }

@@ -114,7 +114,7 @@ fn pairings_of(
 }
 
 fn scope_in(conn: &Connection, account: &Account, today: NaiveDate) -> Result<Scope, StorageError> {
-    Ok(match account.role.anchor() {
+    Ok(match Anchor::of(account.role) {
         Anchor::Area(_) if account.role == Role::CountyOffice => Scope::all(),
         Anchor::Area(_) => Scope::of(account.area_path.clone(), [], []),
         Anchor::Person => {

@@ -16,6 +16,7 @@ export type * from './DraftQuery';
 export type * from './DraftRef';
 export type * from './DraftTidiness';
 export type * from './EnrolRequest';
+export type * from './ErrorCode';
 export type * from './EvaluationEntry';
 export type * from './EvaluationOutcome';
 export type * from './FieldError';

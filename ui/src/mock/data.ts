@@ -304,13 +304,13 @@ export const syncStatus = (over: Partial<SyncStatus> = {}): SyncStatus => ({
 export const errors = {
   diskFull: (): AppError => ({
     code: 'disk_full',
-    message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后再点保存；已保存的内容不会丢失。',
+    message: '手机存储空间已满，刚才的内容没有保存。请删除一些不用的照片、视频或应用，腾出空间后重试；已保存的内容不会丢失。',
     retry_after_s: null,
     fields: [],
   }),
   badCredentials: (): AppError => ({ code: 'auth_bad_credentials', message: '账号或密码不正确。请核对后重新输入。', retry_after_s: null, fields: [] }),
   forbidden: (): AppError => ({ code: 'auth_device_revoked', message: '这台手机已被管理员停用。请联系管理员后重新登录。', retry_after_s: null, fields: [] }),
-  offline: (): AppError => ({ code: 'offline', message: '无法连接服务器。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] }),
+  offline: (): AppError => ({ code: 'offline', message: '无法连接服务器（没有网络或信号太弱）。请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。', retry_after_s: null, fields: [] }),
   noData: (): AppError => ({ code: 'no_data', message: '本机还没有您的帮扶数据。请连接网络后点“同步”下载。', retry_after_s: null, fields: [] }),
   notFound: (): AppError => ({ code: 'not_found', message: '找不到这条记录，可能已被删除或还没有同步到本机。请先同步后再试。', retry_after_s: null, fields: [] }),
   invalid: (fields: AppError['fields']): AppError => ({

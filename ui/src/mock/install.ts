@@ -5,6 +5,7 @@
 import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   AppError,
+  ErrorCode,
   ContactInput,
   DraftRef,
   EnrolRequest,
@@ -29,7 +30,7 @@ export interface MockScenario {
   /** Commands that reject with the given error. */
   fail?: Record<string, AppError>;
   /** `sync_now` ends with this failure code (`offline`, `unauthorized`, …). */
-  syncFailure?: string;
+  syncFailure?: ErrorCode;
   /** A sync that finds this phone's clock wrong and receives records stamped in the future. */
   clockWrong?: boolean;
   /** `sync_status` answers with these fields. */
@@ -60,13 +61,13 @@ declare global {
 }
 
 const SYNC_FAILURES: Record<string, [string, string]> = {
-  offline: ['连不上服务器（没有网络或信号太弱）。', '到有信号或 Wi-Fi 的地方后点“重试”。'],
+  offline: ['无法连接服务器（没有网络或信号太弱）。', '请检查网络（手机信号或 Wi-Fi）和服务器地址后重试。'],
   unauthorized: [
     '登录已失效（账号或这台手机的授权已过期或被收回）。',
-    '到“我的”里退出后，联网用账号和密码重新登录。',
+    '请到“我的”里退出后，联网用账号和密码重新登录。',
   ],
-  forbidden: ['服务器拒绝：您的账号没有同步这些数据的权限。', '请联系乡镇或县里的管理员核对您的账号和结对关系。'],
-  disk_full: ['手机存储空间不足，收到的数据无法保存。', '删除一些不用的照片、视频或应用，腾出空间后点“重试”。'],
+  forbidden: ['服务器拒绝：您的账号或这台手机没有使用这些数据的权限。', '请联系乡镇或县里的管理员核对您的账号和结对关系。'],
+  disk_full: ['手机存储空间已满，刚才的内容没有保存。', '请删除一些不用的照片、视频或应用，腾出空间后重试；已保存的内容不会丢失。'],
 };
 
 function field(field: string, code: string, message: string): FieldError {
@@ -288,9 +289,9 @@ export function installMock() {
         }
         wrongPins += 1;
         if (wrongPins >= 5) {
-          return fail({ code: 'pin_locked', message: 'PIN 码输错次数太多，请 30 秒 后再试。忘记 PIN 码时，请联网用账号和密码重新登录。', retry_after_s: 30, fields: [] });
+          return fail({ code: 'pin_locked', message: 'PIN 码输错次数太多。请 30 秒 后再试。忘记 PIN 码时，请联网用账号和密码重新登录。', retry_after_s: 30, fields: [] });
         }
-        return fail({ code: 'pin_wrong', message: `PIN 码不正确，请重新输入。再错 ${5 - wrongPins} 次需要等待一段时间才能再试。`, retry_after_s: null, fields: [] });
+        return fail({ code: 'pin_wrong', message: `PIN 码不正确。请重新输入。再错 ${5 - wrongPins} 次需要等待一段时间才能再试。`, retry_after_s: null, fields: [] });
       }
       case 'lock':
         session = { ...session, unlocked: false };

@@ -115,7 +115,11 @@ pub fn fixture_on(who: Who, day: NaiveDate) -> Fixture {
         account: Account {
             username: "tester".into(),
             display_name: "测试".into(),
-            role: format!("{who:?}"),
+            role: match who {
+                Who::Cadre => Role::Cadre,
+                Who::FirstSecretary => Role::FirstSecretary,
+                Who::CountyOffice => Role::CountyOffice,
+            },
             person_id: Some(me),
         },
         pin: PIN.into(),

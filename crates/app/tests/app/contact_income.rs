@@ -1,11 +1,11 @@
 //! Contacts (never a visit) and the quarterly income form.
 
 use bangfu_app::contact::ContactInput;
-use bangfu_app::dto::{ContactChannel, IncomeCategory};
 use bangfu_app::household::{HouseholdPageQuery, TimelineEntry};
 use bangfu_app::income::{IncomeFormQuery, IncomeInput, IncomeItemInput, WindowState};
 use bangfu_app::tasks::{TaskKind, TasksQuery};
 use bangfu_core::{Assistance, Quarter};
+use bangfu_core::{ContactChannel, IncomeCategory};
 
 use crate::common::{self, Who, d};
 

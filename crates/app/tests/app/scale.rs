@@ -46,7 +46,10 @@ fn a_county_of_25000_households_lists_fast_from_cold() {
         .expect("fs")
         .id;
     let clock = Arc::new(ManualClock::at_day(as_of));
-    for (who, person) in [("county office", office), ("first secretary", fs)] {
+    for (who, role, person) in [
+        ("county office", bangfu_core::Role::CountyOffice, office),
+        ("first secretary", bangfu_core::Role::FirstSecretary, fs),
+    ] {
         // Enrol (hashing the PIN is not part of the measure).
         {
             let mut app = App::open_with_clock(dir.path(), clock.clone()).expect("open");
@@ -58,7 +61,7 @@ fn a_county_of_25000_households_lists_fast_from_cold() {
                 account: Account {
                     username: "u".into(),
                     display_name: "u".into(),
-                    role: who.into(),
+                    role,
                     person_id: Some(person),
                 },
                 pin: PIN.into(),

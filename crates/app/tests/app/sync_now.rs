@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bangfu_app::App;
-use bangfu_app::dto::{CheckItem, CheckStatus};
 use bangfu_app::household::{HouseholdPageQuery, TimelineEntry};
 use bangfu_app::households::HouseholdQuery;
 use bangfu_app::session::EnrolRequest;
@@ -18,6 +17,7 @@ use bangfu_app::tasks::TasksQuery;
 use bangfu_app::visit::{DraftNewRequest, DraftRef, PhotoQuery};
 use bangfu_blobs::store::DiskBlobStore;
 use bangfu_blobs::upload::{UploadConfig, UploadService};
+use bangfu_core::{CheckItem, CheckStatus};
 use bangfu_server::demo_seed::DEMO_PASSWORD;
 use bangfu_server::{ServerConfig, SqliteStorage, router_with_photos};
 use bangfu_sync_client::{RetryPolicy, SyncOptions};
@@ -228,7 +228,7 @@ async fn without_a_server_the_report_says_what_to_do_and_nothing_is_lost() {
             account: bangfu_app::session::Account {
                 username: "tester".into(),
                 display_name: "测试".into(),
-                role: "cadre".into(),
+                role: bangfu_core::Role::Cadre,
                 person_id: Some(f.me),
             },
             pin: common::PIN.into(),

@@ -1,8 +1,9 @@
 //! The sync screen's data.
 
+use bangfu_app::ErrorCode;
 use bangfu_app::contact::ContactInput;
-use bangfu_app::dto::ContactChannel;
 use bangfu_app::sync::{SyncFailure, SyncReport};
+use bangfu_core::ContactChannel;
 
 use crate::common::{self, Who};
 
@@ -42,7 +43,7 @@ fn sync_status_counts_what_waits_and_keeps_the_last_run() {
         photos_failed: 0,
         clock_warning: None,
         future_received: 0,
-        failure: Some(SyncFailure::from_code("offline", true)),
+        failure: Some(SyncFailure::of(ErrorCode::Offline, true)),
     };
     f.app.record_sync_run(&failed).expect("record");
     let s = f.app.sync_status().expect("status");
@@ -85,8 +86,13 @@ fn every_failure_says_what_to_do() {
         "push_stuck",
         "local_ops_missing",
     ] {
-        let f = SyncFailure::from_code(code, false);
-        assert_eq!(f.code, code);
+        let f = SyncFailure::of_sync_code(code, false);
+        let expected = if code == "not_found" {
+            "service_not_found"
+        } else {
+            code
+        };
+        assert_eq!(f.code, expected);
         assert!(f.message_zh.contains("不会丢失"), "{code}");
         assert!(!f.what_to_do.is_empty(), "{code}");
     }

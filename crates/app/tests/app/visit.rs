@@ -1,12 +1,12 @@
 //! The visit flow: drafts survive a killed app, the four checks are validated, the visit is
 //! recorded with its sync operation, photos are queued.
 
-use bangfu_app::dto::{CheckItem, CheckStatus};
 use bangfu_app::household::{HouseholdPageQuery, TimelineEntry};
 use bangfu_app::tasks::TasksQuery;
 use bangfu_app::visit::{
     DraftNewRequest, DraftQuery, DraftRef, PhotoQuery, PhotoRemoveRequest, VisitDraft,
 };
+use bangfu_core::{CheckItem, CheckStatus};
 
 use crate::common::{self, Who};
 

@@ -57,6 +57,7 @@ pub struct Post {
 /// What a person may do in the programme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Role {
     /// 帮扶干部: paired with households.
     Cadre,
@@ -73,9 +74,41 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Cadre,
+        Role::FirstSecretary,
+        Role::TeamMember,
+        Role::TownshipStation,
+        Role::UnitAdmin,
+        Role::CountyOffice,
+    ];
+
+    /// The role's name in JSON and in the servers' and devices' tables (`first_secretary`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Cadre => "cadre",
+            Role::FirstSecretary => "first_secretary",
+            Role::TeamMember => "team_member",
+            Role::TownshipStation => "township_station",
+            Role::UnitAdmin => "unit_admin",
+            Role::CountyOffice => "county_office",
+        }
+    }
+
+    /// The role named `s` ([`Role::as_str`]), if any.
+    pub fn parse(s: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
     /// Roles that do home visits (a visit by anyone else is refused).
     pub fn visits_households(self) -> bool {
         matches!(self, Role::Cadre | Role::FirstSecretary | Role::TeamMember)
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -131,5 +164,21 @@ impl Person {
     /// Whether the person is still in their unit and post on `day`.
     pub fn serving_on(&self, day: NaiveDate) -> bool {
         self.left_on.is_none_or(|left| day <= left)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names_are_the_json_names() {
+        for role in Role::ALL {
+            let json = serde_json::to_value(role).expect("serialize");
+            assert_eq!(json, serde_json::Value::from(role.as_str()));
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+            assert_eq!(role.to_string(), role.as_str());
+        }
+        assert_eq!(Role::parse("admin"), None);
     }
 }

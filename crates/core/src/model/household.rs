@@ -7,6 +7,7 @@ use uuid::Uuid;
 /// R1: how a household is assisted on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum HouseholdClass {
     /// 脱贫户.
     Lifted,
@@ -21,6 +22,7 @@ pub enum HouseholdClass {
 /// The three kinds of 监测对象.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MonitoredKind {
     /// 脱贫不稳定户.
     UnstableLifted,
@@ -67,6 +69,7 @@ impl ClassPeriod {
 /// 风险类型 (up to five per household).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Risk {
     /// 因病
     Illness,
@@ -132,6 +135,7 @@ impl Household {
 /// 劳动能力.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum LabourAbility {
     /// 有劳动力 (普通劳动力 / 技能劳动力).
     Able,
@@ -144,6 +148,7 @@ pub enum LabourAbility {
 /// 在校生状况.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum SchoolStage {
     /// Not of school age or finished schooling.
     NotInSchool,
@@ -165,6 +170,7 @@ pub enum SchoolStage {
 /// 医疗保险.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MedicalInsurance {
     /// 城乡居民基本医疗保险.
     Resident,
@@ -192,6 +198,7 @@ pub struct Member {
 /// Why a pairing ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum PairingEndReason {
     /// 工作部门变动.
     DepartmentChange,

@@ -12,6 +12,7 @@ pub type Fen = i64;
 /// The four income categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum IncomeCategory {
     /// 工资性收入
     Wage,

@@ -8,6 +8,7 @@ use uuid::Uuid;
 /// The four items a visit checks (D2): 义务教育, 基本医疗, 住房安全, 饮水安全.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CheckItem {
     Education,
     Medical,
@@ -27,6 +28,7 @@ impl CheckItem {
 /// 有保障 / 有风险.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum CheckStatus {
     Ok,
     Risk,
@@ -79,6 +81,7 @@ pub struct Tidiness {
 
 /// A place as the phone recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GeoPoint {
     pub lat: f64,
     pub lon: f64,
@@ -130,6 +133,7 @@ impl Visit {
 /// 电话、网络、社交媒体联系.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ContactChannel {
     Phone,
     Network,

@@ -11,6 +11,7 @@ use crate::model::income::Fen;
 /// 帮扶措施 types as in the national system.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MeasureKind {
     /// 产业帮扶
     Industry,
@@ -46,8 +47,10 @@ pub enum MeasureKind {
     SkillsTraining,
 }
 
+/// A measure's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum MeasureStatus {
     Planned,
     InProgress,
@@ -85,6 +88,7 @@ pub struct Plan {
 /// Outcome of a quarterly effectiveness evaluation (D5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum EvaluationOutcome {
     /// 持续帮扶
     Continue,

@@ -3,7 +3,7 @@
 //! households that left it.
 //!
 //! A `scope_path` is `county/township/village` codes, and `/h:<household id>` for everything that
-//! belongs to one household. By role (bangfu-server's `auth::Role`):
+//! belongs to one household. By [`crate::Role`]:
 //! - county office: everything on this server;
 //! - township station: its township's subtree; first secretary and team member: their village's;
 //! - cadre: the households she is paired with today (exact household paths);
