@@ -454,7 +454,7 @@ async fn every_answer_carries_the_epoch_and_a_restore_changes_it(b: &mut impl Ba
     b.backup().await;
     let after = dev.unit("备份后");
     assert_eq!(
-        answers(&push(&t, dev.id, &[after.clone()]).await),
+        answers(&push(&t, dev.id, std::slice::from_ref(&after)).await),
         ["accepted"]
     );
     drop(t);
@@ -485,7 +485,9 @@ async fn without_a_valid_token_pushes_and_pulls_are_refused(b: &mut impl Backend
         (Some("not-a-token"), "auth_bad_token"),
     ] {
         let t = b.stranger(token).await;
-        let answer = t.push(&OutgoingPush::from_ops(dev.id, &[op.clone()])).await;
+        let answer = t
+            .push(&OutgoingPush::from_ops(dev.id, std::slice::from_ref(&op)))
+            .await;
         assert_eq!(refusal(answer), (401, code.to_owned()), "push, {token:?}");
         let answer = t.pull(0, 10, None, None).await;
         assert_eq!(refusal(answer), (401, code.to_owned()), "pull, {token:?}");
