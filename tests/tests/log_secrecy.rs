@@ -33,7 +33,7 @@ use std::time::Duration;
 use bangfu_core::{
     Household, LabourAbility, MedicalInsurance, Member, Record, SchoolStage, idnumber,
 };
-use bangfu_sync_client::{HttpOptions, HttpTransport, sync};
+use bangfu_sync_client::{DeviceToken, HttpOptions, HttpTransport, sync};
 use bangfu_tests::fixtures::{
     Phone, cadre_id, device_id, household, household_scope, seed_records,
 };
@@ -445,11 +445,11 @@ async fn a_phone_syncs_a_household_with_members(day: &mut Day) -> (Phone, HttpTr
     let transport =
         HttpTransport::new(&day.server.url(), HttpOptions::default()).expect("transport");
     let signed = transport
-        .sign_in(OFFICE, OFFICE_PASSWORD, device_id(0), "测试手机")
+        .sign_in::<serde::de::IgnoredAny>(OFFICE, OFFICE_PASSWORD, device_id(0), "测试手机")
         .await
         .expect("the phone signs in");
-    day.issued(&signed.device_token.0);
-    phone.token = Some(signed.device_token);
+    day.issued(&signed.device_token);
+    phone.token = Some(DeviceToken(signed.device_token));
     let now = system_now_ms();
     phone.record_seed(1, 2, now);
     let h = new_id(1);

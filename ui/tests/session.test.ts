@@ -102,7 +102,7 @@ describe('PIN 解锁 (unlock)', () => {
     const page = await open('/unlock', { session: { unlocked: false } });
     await page.locator('[data-test=pin-keyboard]').waitFor();
     await typePin(page, '000000');
-    await page.getByText('PIN 码不正确，请重新输入。再错 4 次').waitFor();
+    await page.getByText('PIN 码不正确。请重新输入。再错 4 次').waitFor();
     for (let i = 0; i < 4; i++) await typePin(page, '000000');
     await page.locator('[data-test=pin-wait]').getByText(/请等待 \d+ 秒后再试/).waitFor();
     await page.locator('[data-test=error][data-code=pin_locked]').waitFor();
