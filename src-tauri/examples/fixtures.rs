@@ -58,7 +58,7 @@ fn county(dir: &str, households: &str, pin: &str) -> Result<(), String> {
         account: Account {
             username: "xianban".into(),
             display_name: "县巩固衔接办公室".into(),
-            role: "county_office".into(),
+            role: Role::CountyOffice,
             person_id: Some(office.id),
         },
         pin: pin.into(),
