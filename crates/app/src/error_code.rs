@@ -6,220 +6,110 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-/// What the UI acts on. The JSON is the snake_case name (`disk_full`, `pin_wrong`, …).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] from one list of `Variant = "json_name"` lines, so that the variants,
+/// [`ErrorCode::ALL`] and [`ErrorCode::as_str`] cannot drift apart (the test below checks that
+/// serde's snake_case name is the listed one).
+macro_rules! error_codes {
+    ($($(#[$meta:meta])* $variant:ident = $name:literal,)*) => {
+        /// What the UI acts on. The JSON is the snake_case name (`disk_full`, `pin_wrong`, …).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode {
+            $($(#[$meta])* $variant,)*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as JSON has it (`disk_full`).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     // The session.
-    NotEnrolled,
-    Locked,
-    PinWrong,
-    PinLocked,
-    PinFormat,
-    BadServerUrl,
-    InsecureServerUrl,
+    NotEnrolled = "not_enrolled",
+    Locked = "locked",
+    PinWrong = "pin_wrong",
+    PinLocked = "pin_locked",
+    PinFormat = "pin_format",
+    BadServerUrl = "bad_server_url",
+    InsecureServerUrl = "insecure_server_url",
     // The network and the server.
-    Offline,
-    ConnectionLost,
-    Timeout,
-    AuthBadCredentials,
-    AuthSlowDown,
-    AuthDisabled,
-    AuthDeviceRevoked,
-    AuthDeviceTaken,
-    Unauthorized,
-    Forbidden,
+    Offline = "offline",
+    ConnectionLost = "connection_lost",
+    Timeout = "timeout",
+    AuthBadCredentials = "auth_bad_credentials",
+    AuthSlowDown = "auth_slow_down",
+    AuthDisabled = "auth_disabled",
+    AuthDeviceRevoked = "auth_device_revoked",
+    AuthDeviceTaken = "auth_device_taken",
+    Unauthorized = "unauthorized",
+    Forbidden = "forbidden",
     /// The server has no such service (404 to a sign-in or a sync): the address is wrong.
-    ServiceNotFound,
-    ServerBusy,
-    ServerUnavailable,
-    TooLarge,
+    ServiceNotFound = "service_not_found",
+    ServerBusy = "server_busy",
+    ServerUnavailable = "server_unavailable",
+    TooLarge = "too_large",
     /// The server refused with a reason the app has no words for.
-    Refused,
-    BadResponse,
-    VersionMismatch,
-    Config,
-    ProtocolViolation,
-    PushStuck,
-    LocalOpsMissing,
+    Refused = "refused",
+    BadResponse = "bad_response",
+    VersionMismatch = "version_mismatch",
+    Config = "config",
+    ProtocolViolation = "protocol_violation",
+    PushStuck = "push_stuck",
+    LocalOpsMissing = "local_ops_missing",
     /// A sync failed in a way the sync client names with a code this build does not know.
-    SyncFailed,
-    PhotoQuota,
-    PhotoRefused,
+    SyncFailed = "sync_failed",
+    PhotoQuota = "photo_quota",
+    PhotoRefused = "photo_refused",
     // Forms and records.
-    Invalid,
-    NotFound,
-    NotInScope,
-    NoData,
+    Invalid = "invalid",
+    NotFound = "not_found",
+    NotInScope = "not_in_scope",
+    NoData = "no_data",
     // The device.
-    DiskFull,
-    DeviceStorage,
-    FileError,
-    Internal,
+    DiskFull = "disk_full",
+    DeviceStorage = "device_storage",
+    FileError = "file_error",
+    Internal = "internal",
     // The store's codes (`bangfu_store::StoreError::code`).
-    DatabaseBusy,
-    CannotWrite,
-    DatabaseCorrupt,
-    Sqlite,
-    MigrationChecksumMismatch,
-    DatabaseNewerThanApp,
-    MigrationFailed,
-    CorruptRecord,
-    AppendOnly,
-    DuplicateId,
-    MissingReference,
-    RejectedValue,
-    UnknownEntity,
-    CheckpointThread,
-    DeviceInUse,
-    EncodeFailed,
-    EntityMismatch,
-    NoScope,
-    OpIdReused,
-    OutOfRange,
-    SeqReused,
+    DatabaseBusy = "database_busy",
+    CannotWrite = "cannot_write",
+    DatabaseCorrupt = "database_corrupt",
+    Sqlite = "sqlite",
+    MigrationChecksumMismatch = "migration_checksum_mismatch",
+    DatabaseNewerThanApp = "database_newer_than_app",
+    MigrationFailed = "migration_failed",
+    CorruptRecord = "corrupt_record",
+    AppendOnly = "append_only",
+    DuplicateId = "duplicate_id",
+    MissingReference = "missing_reference",
+    RejectedValue = "rejected_value",
+    UnknownEntity = "unknown_entity",
+    CheckpointThread = "checkpoint_thread",
+    DeviceInUse = "device_in_use",
+    EncodeFailed = "encode_failed",
+    EntityMismatch = "entity_mismatch",
+    NoScope = "no_scope",
+    OpIdReused = "op_id_reused",
+    OutOfRange = "out_of_range",
+    SeqReused = "seq_reused",
 }
 
 const ADMIN: &str = "如果一直这样，请截图发给县里的系统管理员。";
 const TECHNICIAN: &str = "请联系县办技术人员。";
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 60] = {
-        use ErrorCode::*;
-        [
-            NotEnrolled,
-            Locked,
-            PinWrong,
-            PinLocked,
-            PinFormat,
-            BadServerUrl,
-            InsecureServerUrl,
-            Offline,
-            ConnectionLost,
-            Timeout,
-            AuthBadCredentials,
-            AuthSlowDown,
-            AuthDisabled,
-            AuthDeviceRevoked,
-            AuthDeviceTaken,
-            Unauthorized,
-            Forbidden,
-            ServiceNotFound,
-            ServerBusy,
-            ServerUnavailable,
-            TooLarge,
-            Refused,
-            BadResponse,
-            VersionMismatch,
-            Config,
-            ProtocolViolation,
-            PushStuck,
-            LocalOpsMissing,
-            SyncFailed,
-            PhotoQuota,
-            PhotoRefused,
-            Invalid,
-            NotFound,
-            NotInScope,
-            NoData,
-            DiskFull,
-            DeviceStorage,
-            FileError,
-            Internal,
-            DatabaseBusy,
-            CannotWrite,
-            DatabaseCorrupt,
-            Sqlite,
-            MigrationChecksumMismatch,
-            DatabaseNewerThanApp,
-            MigrationFailed,
-            CorruptRecord,
-            AppendOnly,
-            DuplicateId,
-            MissingReference,
-            RejectedValue,
-            UnknownEntity,
-            CheckpointThread,
-            DeviceInUse,
-            EncodeFailed,
-            EntityMismatch,
-            NoScope,
-            OpIdReused,
-            OutOfRange,
-            SeqReused,
-        ]
-    };
-
-    /// The code as JSON has it (`disk_full`).
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            NotEnrolled => "not_enrolled",
-            Locked => "locked",
-            PinWrong => "pin_wrong",
-            PinLocked => "pin_locked",
-            PinFormat => "pin_format",
-            BadServerUrl => "bad_server_url",
-            InsecureServerUrl => "insecure_server_url",
-            Offline => "offline",
-            ConnectionLost => "connection_lost",
-            Timeout => "timeout",
-            AuthBadCredentials => "auth_bad_credentials",
-            AuthSlowDown => "auth_slow_down",
-            AuthDisabled => "auth_disabled",
-            AuthDeviceRevoked => "auth_device_revoked",
-            AuthDeviceTaken => "auth_device_taken",
-            Unauthorized => "unauthorized",
-            Forbidden => "forbidden",
-            ServiceNotFound => "service_not_found",
-            ServerBusy => "server_busy",
-            ServerUnavailable => "server_unavailable",
-            TooLarge => "too_large",
-            Refused => "refused",
-            BadResponse => "bad_response",
-            VersionMismatch => "version_mismatch",
-            Config => "config",
-            ProtocolViolation => "protocol_violation",
-            PushStuck => "push_stuck",
-            LocalOpsMissing => "local_ops_missing",
-            SyncFailed => "sync_failed",
-            PhotoQuota => "photo_quota",
-            PhotoRefused => "photo_refused",
-            Invalid => "invalid",
-            NotFound => "not_found",
-            NotInScope => "not_in_scope",
-            NoData => "no_data",
-            DiskFull => "disk_full",
-            DeviceStorage => "device_storage",
-            FileError => "file_error",
-            Internal => "internal",
-            DatabaseBusy => "database_busy",
-            CannotWrite => "cannot_write",
-            DatabaseCorrupt => "database_corrupt",
-            Sqlite => "sqlite",
-            MigrationChecksumMismatch => "migration_checksum_mismatch",
-            DatabaseNewerThanApp => "database_newer_than_app",
-            MigrationFailed => "migration_failed",
-            CorruptRecord => "corrupt_record",
-            AppendOnly => "append_only",
-            DuplicateId => "duplicate_id",
-            MissingReference => "missing_reference",
-            RejectedValue => "rejected_value",
-            UnknownEntity => "unknown_entity",
-            CheckpointThread => "checkpoint_thread",
-            DeviceInUse => "device_in_use",
-            EncodeFailed => "encode_failed",
-            EntityMismatch => "entity_mismatch",
-            NoScope => "no_scope",
-            OpIdReused => "op_id_reused",
-            OutOfRange => "out_of_range",
-            SeqReused => "seq_reused",
-        }
-    }
-
     /// The code named `s` ([`ErrorCode::as_str`]), if this build knows it.
     pub fn parse(s: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.into_iter().find(|c| c.as_str() == s)
+        ErrorCode::ALL.iter().copied().find(|c| c.as_str() == s)
     }
 
     /// What happened, in Simplified Chinese: one sentence ending in `。`.
@@ -441,7 +331,7 @@ mod tests {
     #[test]
     fn every_code_has_words_and_round_trips_through_json() {
         let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             assert!(seen.insert(code), "{code} twice in ALL");
             assert!(code.message().ends_with('。'), "{code}");
             assert!(!code.what_to_do().is_empty(), "{code}");

@@ -73,6 +73,44 @@ pub fn checksum(sql: &str) -> String {
     format!("fnv1a64:{hash:016x}")
 }
 
+/// Checks a list of migrations against the ones that landed, given as `(version, name,
+/// checksum)`: none removed, renamed or edited, and the list numbered 1, 2, 3 … with names that
+/// start with the zero-padded version (`0003_…`). Each list's tests call it with their own
+/// `LANDED` table (the store's, `app.sqlite`'s, the server's); the error says what to do.
+pub fn check_list(migrations: &[Migration], landed: &[(u32, &str, &str)]) -> Result<(), String> {
+    for (i, m) in migrations.iter().enumerate() {
+        if m.version as usize != i + 1 || !m.name.starts_with(&format!("{:04}_", m.version)) {
+            return Err(format!(
+                "migration {} is number {} of the list: number migrations 1, 2, 3 … in order, \
+                 named NNNN_what",
+                m.name,
+                i + 1
+            ));
+        }
+    }
+    for (version, name, sum) in landed {
+        let Some(m) = migrations.iter().find(|m| m.version == *version) else {
+            return Err(format!(
+                "landed migration {version} ({name}) was removed: put it back"
+            ));
+        };
+        if m.name != *name {
+            return Err(format!(
+                "landed migration {version} was renamed from {name} to {}: rename it back",
+                m.name
+            ));
+        }
+        let now = checksum(m.sql);
+        if now != *sum {
+            return Err(format!(
+                "landed migration {name} was edited (checksum {now}, landed {sum}): revert the \
+                 edit and add a new migration"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The SQL of every migration, concatenated (for tests that inspect the schema).
 #[cfg(test)]
 pub(crate) fn all_sql() -> String {
@@ -226,30 +264,28 @@ mod tests {
 
     #[test]
     fn landed_migrations_are_never_edited() {
-        for (version, name, sum) in LANDED {
-            let m = MIGRATIONS
-                .iter()
-                .find(|m| m.version == *version)
-                .unwrap_or_else(|| panic!("landed migration {version} was removed"));
-            assert_eq!(m.name, *name, "landed migration {version} was renamed");
-            assert_eq!(
-                checksum(m.sql),
-                *sum,
-                "landed migration {name} was edited: revert it and add a new migration"
-            );
-        }
+        assert_eq!(check_list(MIGRATIONS, LANDED), Ok(()));
     }
 
     #[test]
-    fn versions_are_consecutive_from_one() {
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1, "{}", m.name);
-            assert!(
-                m.name.starts_with(&format!("{:04}_", m.version)),
-                "{}",
-                m.name
-            );
-        }
+    fn check_list_names_a_removed_renamed_or_edited_migration() {
+        let mut edited = MIGRATIONS.to_vec();
+        edited[1].sql = "CREATE TABLE x (a);";
+        let err = check_list(&edited, LANDED).expect_err("edited");
+        assert!(err.contains("0002_sync was edited"), "{err}");
+        let mut renamed = MIGRATIONS.to_vec();
+        renamed[0].name = "0001_other";
+        let err = check_list(&renamed, LANDED).expect_err("renamed");
+        assert!(err.contains("renamed from 0001_initial"), "{err}");
+        let err = check_list(&MIGRATIONS[..2], LANDED).expect_err("removed");
+        assert!(
+            err.contains("landed migration 3 (0003_states_by_kind) was removed"),
+            "{err}"
+        );
+        let mut gap = MIGRATIONS.to_vec();
+        gap.remove(1);
+        let err = check_list(&gap, &[]).expect_err("gap");
+        assert!(err.contains("number 2 of the list"), "{err}");
     }
 
     #[test]
