@@ -48,18 +48,6 @@ impl ServerUrlError {
             ServerUrlError::InsecureHttp => "insecure_server_url",
         }
     }
-
-    /// What the user reads, and what to do.
-    pub fn message_zh(self) -> &'static str {
-        match self {
-            ServerUrlError::Malformed => {
-                "服务器地址不正确。请填写以 http:// 或 https:// 开头的完整地址，例如 https://bangfu.example.gov.cn。"
-            }
-            ServerUrlError::InsecureHttp => {
-                "这个地址不加密（http://），只能用于内部网络。请改用以 https:// 开头的地址，例如 https://bangfu.example.gov.cn。"
-            }
-        }
-    }
 }
 
 /// Checks (and normalises) a server address; see the module's documentation.
@@ -180,10 +168,5 @@ mod tests {
             );
         }
         assert_eq!(ServerUrlError::InsecureHttp.code(), "insecure_server_url");
-        assert!(
-            ServerUrlError::InsecureHttp
-                .message_zh()
-                .contains("https://")
-        );
     }
 }
