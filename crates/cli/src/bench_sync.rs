@@ -234,7 +234,7 @@ impl Bench {
         let report = self
             .rt
             .block_on(sync)
-            .map_err(|e| anyhow::anyhow!("sync failed ({}): {e}; {}", e.code(), e.message_zh()))?;
+            .map_err(|e| anyhow::anyhow!("sync failed ({}): {e}", e.code()))?;
         let (end, after) = (Instant::now(), transport.stats());
         let (mid, middle) = pull_start.unwrap_or((end, after));
         if let Some(r) = report.rejected.first() {
