@@ -15,16 +15,13 @@
 //! match its documented schema.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
-use bangfu_blobs::store::DiskBlobStore;
-use bangfu_blobs::upload::{UploadConfig, UploadService};
 use bangfu_server::http::openapi::{EXAMPLE_DEVICE, document};
-use bangfu_server::{ServerConfig, SqliteStorage, router_with_photos};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
+
+use super::harness::{Server, start_as};
 
 /// The county office account of the test server: the sign-in example's name and password, so
 /// that the sign-in example signs in.
@@ -47,59 +44,12 @@ const REFUSALS: [u16; 7] = [400, 401, 403, 413, 415, 422, 429];
 /// provided the operation documents them.
 const ENTITY_STATUSES: [u16; 2] = [404, 409];
 
-struct Server {
-    base: String,
-    client: reqwest::Client,
-    token: String,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
-    _photos: tempfile::TempDir,
-}
-
+/// The real router, signed in as the county office with the sign-in example's name and password
+/// and the push examples' device.
 async fn start(doc: &Value) -> Server {
-    let storage = SqliteStorage::open_in_memory().expect("storage");
     let device: Uuid = EXAMPLE_DEVICE.parse().expect("the example device id");
     let (username, password) = county_credentials(doc);
-    let token = bangfu_server::auth::county_token(
-        &storage,
-        &username,
-        &password,
-        device,
-        bangfu_server::now_ms(),
-    )
-    .expect("signed in");
-    let photos = tempfile::tempdir().expect("tempdir");
-    let blobs = Arc::new(DiskBlobStore::open(photos.path().join("blobs")).expect("blob store"));
-    let uploads = Arc::new(
-        UploadService::new(
-            blobs,
-            photos.path().join("staging"),
-            UploadConfig::default(),
-        )
-        .expect("upload service"),
-    );
-    let app = router_with_photos(Arc::new(storage), ServerConfig::default(), uploads);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
-    });
-    Server {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("client"),
-        token,
-        _shutdown: tx,
-        _photos: photos,
-    }
+    start_as(&username, &password, device).await
 }
 
 /// `schema` with its `$ref`s followed (within the document).

@@ -16,8 +16,8 @@ use crate::common::serve_on_loopback;
 
 /// The real router on 127.0.0.1:0 with a signed-in county office device.
 pub(super) struct Server {
-    base: String,
-    client: reqwest::Client,
+    pub(super) base: String,
+    pub(super) client: reqwest::Client,
     pub(super) token: String,
     pub(super) device: Uuid,
     _shutdown: tokio::sync::oneshot::Sender<()>,
@@ -25,12 +25,17 @@ pub(super) struct Server {
 }
 
 pub(super) async fn start() -> Server {
-    let storage = SqliteStorage::open_in_memory().expect("storage");
     let device = Uuid::from_u128(0x0190_0000_0000_7000_8000_00ab_0000_0001);
+    start_as("admin", "test-password-1", device).await
+}
+
+/// The real router on 127.0.0.1:0, `device` signed in as the county office `username`.
+pub(super) async fn start_as(username: &str, password: &str, device: Uuid) -> Server {
+    let storage = SqliteStorage::open_in_memory().expect("storage");
     let token = bangfu_server::auth::county_token(
         &storage,
-        "admin",
-        "test-password-1",
+        username,
+        password,
         device,
         bangfu_server::now_ms(),
     )
