@@ -19,11 +19,11 @@ fn start(db: &std::path::Path) -> (Server, String) {
 async fn an_answered_push_survives_kill_9_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("server.db");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let token = {
         // The county's lists as a trusted import, then a cadre's device.
         let storage = SqliteStorage::open(&db).expect("open");
-        let mut office = Device::new(2);
+        let mut office = HandDevice::new(2);
         let seed = county_ops(&mut office, 20);
         storage
             .push(office.push(seed), &Actor::local(bangfu_server::now_ms()))

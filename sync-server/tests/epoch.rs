@@ -22,7 +22,7 @@ use uuid::Uuid;
 fn every_answer_carries_the_database_epoch_which_outlives_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("server.db");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let epoch = {
         let store = SqliteStorage::open(&db).expect("open");
         let epoch = store.epoch().expect("epoch");
@@ -125,7 +125,7 @@ async fn backup_copies_a_serving_database_mid_push_and_restore_gives_a_new_epoch
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("county.db");
     let copy = dir.path().join("county-backup.db");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let token = sign_in_admin(&SqliteStorage::open(&db).expect("open"), dev.id);
     let (mut server, base) = start(&db);
     let caps: Capabilities = get_json(format!("{base}/v1/version")).await;

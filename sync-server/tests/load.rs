@@ -87,7 +87,7 @@ async fn open_connections_and_memory_stay_bounded_under_half_sent_requests_sign_
     let tokens: Vec<String> = {
         let storage = SqliteStorage::open(&db).expect("open");
         (0..SLOW_DEVICES)
-            .map(|n| sign_in_admin(&storage, Device::new(100 + n).id))
+            .map(|n| sign_in_admin(&storage, HandDevice::new(100 + n).id))
             .collect()
     };
     let (server, addr) = start(&db);

@@ -11,7 +11,7 @@ use serde_json::json;
 
 /// A batch that depends on itself: records created and then referred to or edited within it, bad
 /// operations of every kind among good ones.
-fn tangled_batch(dev: &mut Device, stranger: &mut Device) -> Vec<Operation> {
+fn tangled_batch(dev: &mut HandDevice, stranger: &mut HandDevice) -> Vec<Operation> {
     let mut ops = county_ops(dev, 40);
     let mut x: u64 = 12345;
     let mut rand = move |n: u64| {
@@ -161,8 +161,8 @@ fn parallel_checks_answer_exactly_like_sequential_ones() {
         .expect("open")
         .with_check_workers(0);
     let memory = SqliteStorage::open_in_memory().expect("open");
-    let mut dev = Device::new(1);
-    let mut stranger = Device::new(2);
+    let mut dev = HandDevice::new(1);
+    let mut stranger = HandDevice::new(2);
     let ops = tangled_batch(&mut dev, &mut stranger);
     assert!(ops.len() > 1500);
     let req = dev.push(ops.clone());
@@ -208,7 +208,7 @@ fn an_edit_is_seen_by_the_checks_of_later_batches() {
         .expect("open")
         .with_check_workers(2);
     let memory = SqliteStorage::open_in_memory().expect("open");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let mut first = county_ops(&mut dev, 10);
     first.extend((0..300).map(|n| visit_op(&mut dev, n, 10)));
     // The cadre turns out to have become one only in 2025: visits of 2024 are no longer hers.

@@ -21,7 +21,7 @@ const HOUSEHOLDS: u128 = 2_000;
 fn push_and_pull_100k_visits() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = SqliteStorage::open(dir.path().join("perf.db")).expect("open");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let seed = county_ops(&mut dev, HOUSEHOLDS);
     store
         .push(dev.push(seed), &Actor::local(T0_MS))
@@ -149,7 +149,7 @@ fn http_push_and_pull_100k_visits() {
         });
         let client = reqwest::Client::new();
 
-        let mut dev = Device::new(1);
+        let mut dev = HandDevice::new(1);
         let seed = county_ops(&mut dev, HOUSEHOLDS);
         let body = serde_json::to_vec(&dev.push(seed)).expect("json");
         let resp = client

@@ -22,9 +22,9 @@ fn runs(resp: &PushResponse) -> Vec<(u64, u64, OpStatus, Option<String>)> {
         .collect()
 }
 
-fn seeded(households: u128) -> (SqliteStorage, Device) {
+fn seeded(households: u128) -> (SqliteStorage, HandDevice) {
     let store = SqliteStorage::open_in_memory().expect("open");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let ops = county_ops(&mut dev, households);
     let n = ops.len() as u64;
     let resp = store
@@ -249,7 +249,7 @@ fn edits_merge_per_field_and_concurrent_ones_are_kept_as_conflicts() {
     let (store, mut a) = seeded(1);
     let h = id(HOUSEHOLD_BASE);
     let scope = household_scope(0);
-    let mut b = Device::new(2);
+    let mut b = HandDevice::new(2);
     let ea = a.op("household", h, false, json!({"head_name": "甲"}), &scope);
     let eb = b.op(
         "household",
@@ -306,7 +306,7 @@ fn an_edit_of_an_unknown_record_and_an_unknown_entity_are_refused() {
 #[test]
 fn wrong_device_and_reused_op_id_are_refused() {
     let (store, mut dev) = seeded(1);
-    let mut stranger = Device::new(9);
+    let mut stranger = HandDevice::new(9);
     let start = dev.seq;
     let mut theirs = visit_op(&mut stranger, 1, 1);
     theirs.origin_seq = start + 1;
@@ -422,7 +422,7 @@ fn pull_by_cursor_and_by_scope() {
 fn pull_without_the_asking_devices_own_operations() {
     // Device 1 seeds and records visits; device 2 records visits in between.
     let (store, mut one) = seeded(4);
-    let mut two = Device::new(2);
+    let mut two = HandDevice::new(2);
     let a: Vec<_> = (0..5).map(|n| visit_op(&mut one, n, 4)).collect();
     store.push(one.push(a), &Actor::local(T0_MS)).expect("push");
     let b: Vec<_> = (5..8).map(|n| visit_op(&mut two, n, 4)).collect();
@@ -514,7 +514,7 @@ fn pull_without_the_asking_devices_own_operations() {
     assert_eq!(partial.cursor, total);
     // A device that never pushed excludes nothing.
     let stranger = store
-        .pull(&PullQuery::new(0, 1000, T0_MS).excluding(Device::new(9).id, u64::MAX))
+        .pull(&PullQuery::new(0, 1000, T0_MS).excluding(HandDevice::new(9).id, u64::MAX))
         .expect("pull");
     assert_eq!(stranger.entries, all.entries);
 }
@@ -526,7 +526,7 @@ fn a_devices_own_run_is_skipped_whole_but_never_past_another_devices_operation()
     // then device 1's next 50 visits: from device 1's seqs alone each of those sits exactly as
     // many places after its first operation as in a run without a hole.
     let (store, mut one) = seeded(3);
-    let mut two = Device::new(2);
+    let mut two = HandDevice::new(2);
     let mut batch: Vec<_> = (0..5).map(|n| visit_op(&mut one, n, 3)).collect();
     batch[2].fields.insert("visitor_id".into(), json!(id(4242))); // nobody: refused
     let resp = store
@@ -647,7 +647,7 @@ fn the_future_flag_is_stored() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("server.db");
     let store = SqliteStorage::open(&path).expect("open");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let ops = county_ops(&mut dev, 1);
     store
         .push(dev.push(ops), &Actor::local(T0_MS))
@@ -671,7 +671,7 @@ fn the_future_flag_is_stored() {
 fn reopening_the_file_keeps_everything() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("server.db");
-    let mut dev = Device::new(1);
+    let mut dev = HandDevice::new(1);
     let (states, feed, hlc) = {
         let store = SqliteStorage::open(&path).expect("open");
         let ops = county_ops(&mut dev, 3);

@@ -11,7 +11,7 @@ use bangfu_core::{
     Settings, Unit, Visit,
 };
 use bangfu_store::Store;
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
 /// 2025-06-02T00:00:00Z: the simulated "now" where the in-process tests start.
@@ -51,12 +51,7 @@ pub fn household_scope(h: Uuid) -> String {
 }
 
 /// `ms` since the epoch as a China Standard Time timestamp.
-pub fn at_ms(ms: u64) -> DateTime<FixedOffset> {
-    let tz = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-    DateTime::from_timestamp_millis(i64::try_from(ms).expect("ms fits i64"))
-        .expect("a representable instant")
-        .with_timezone(&tz)
-}
+pub use bangfu_testkit::at_ms;
 
 fn day(s: &str) -> NaiveDate {
     s.parse().expect("a date")

@@ -8,7 +8,7 @@
 //! - [`proxy`]: [`proxy::CutProxy`], a TCP proxy that cuts HTTP messages at chosen byte offsets.
 //! - [`check`]: convergence, exactly-once and nothing-lost assertions.
 //! - [`leaks`]: looking for secrets in a log, however it escapes them.
-//! - [`raw`]: [`raw::RawDevice`], operations made by hand for requests the sync client never sends.
+//! - [`raw`]: [`raw::device`] (a `bangfu_testkit::HandDevice`) and [`raw::Api`], for requests the sync client never sends.
 
 pub mod check;
 pub mod fixtures;
@@ -43,6 +43,4 @@ pub fn quick_sync_options(
 }
 
 /// Milliseconds since the Unix epoch by the system clock.
-pub fn system_now_ms() -> u64 {
-    bangfu_server::now_ms()
-}
+pub use bangfu_testkit::system_now_ms;

@@ -1,93 +1,19 @@
-//! Requests the sync client would never send: [`RawDevice`] makes operations by hand, to push
-//! them as they are (or altered) over plain HTTP with [`Api`].
+//! Requests the sync client would never send: [`device`] makes operations by hand, to push them
+//! as they are (or altered) over plain HTTP with [`Api`].
 
 use std::time::Duration;
 
-use bangfu_core::Record;
-use bangfu_core::sync::{Hlc, OP_SCHEMA_VERSION, Operation};
+pub use bangfu_testkit::HandDevice;
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixtures::{at_ms, cadre_id};
-use crate::system_now_ms;
+use crate::fixtures::cadre_id;
 
-/// A device making operations by hand: consecutive seqs from 1, HLCs from the system clock,
-/// op ids unique per `n`.
-#[derive(Debug, Clone)]
-pub struct RawDevice {
-    pub id: Uuid,
-    /// The seq of the last operation made.
-    pub seq: u64,
-    /// The author of every operation.
-    pub author: Uuid,
-    n: u128,
-}
-
-impl RawDevice {
-    /// Hand-made device `n`, authoring as cadre 1.
-    pub fn new(n: u128) -> RawDevice {
-        RawDevice {
-            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_00ee_0000_0000 | n),
-            seq: 0,
-            author: cadre_id(1),
-            n,
-        }
-    }
-
-    /// The same device under the id `id` (a device an account signed in with).
-    pub fn with_id(self, id: Uuid) -> RawDevice {
-        RawDevice { id, ..self }
-    }
-
-    /// The same device authoring as `author`.
-    pub fn by(self, author: Uuid) -> RawDevice {
-        RawDevice { author, ..self }
-    }
-
-    /// The next operation: `fields` (a JSON object) of `entity` `id`, created or edited.
-    pub fn op(
-        &mut self,
-        entity: &str,
-        id: Uuid,
-        create: bool,
-        fields: Value,
-        scope: &str,
-    ) -> Operation {
-        self.seq += 1;
-        let now = system_now_ms();
-        let Value::Object(fields) = fields else {
-            panic!("fields must be an object")
-        };
-        Operation {
-            op_id: Uuid::from_u128(
-                (self.n << 64) | 0x0190_0000_0000_7000_8000_0000_0000 | u128::from(self.seq),
-            ),
-            origin_device: self.id,
-            origin_seq: self.seq,
-            hlc: Hlc::new(now, 0),
-            entity: entity.to_owned(),
-            entity_id: id,
-            create,
-            fields: fields.into_iter().collect(),
-            base: Default::default(),
-            scope_path: scope.to_owned(),
-            schema_version: OP_SCHEMA_VERSION,
-            author: self.author,
-            recorded_at: at_ms(now),
-        }
-    }
-
-    /// The next operation: `r` created, every field set.
-    pub fn record(&mut self, r: &Record, scope: &str) -> Operation {
-        let fields = Value::Object(Operation::fields_of(r).into_iter().collect());
-        self.op(r.entity(), r.id(), true, fields, scope)
-    }
-
-    /// A push request body of `ops` from this device.
-    pub fn push(&self, ops: &[Operation]) -> Value {
-        json!({"device_id": self.id, "ops": ops})
-    }
+/// Hand-made device `n` on the machine's clock (the server refuses operations from long ago),
+/// authoring as cadre 1 of the fixtures.
+pub fn device(n: u128) -> HandDevice {
+    HandDevice::new(n).on_system_clock().by(cadre_id(1))
 }
 
 /// Plain HTTP calls to a server, answers read as JSON.

@@ -27,7 +27,7 @@ use bangfu_sync_client::{HttpOptions, HttpTransport, sync};
 use bangfu_tests::fixtures::{
     Phone, cadre_id, household, household_scope, income_record, seed_household_id, visit,
 };
-use bangfu_tests::raw::RawDevice;
+use bangfu_tests::raw::{self, HandDevice};
 use bangfu_tests::server::ServerProcess;
 use bangfu_tests::{quick_sync_options, system_now_ms};
 use serde_json::{Value, json};
@@ -76,7 +76,7 @@ async fn start() -> Fixture {
         .expect("client");
     let tokens = (1..=4)
         .map(|n| {
-            let id = RawDevice::new(n).id;
+            let id = raw::device(n).id;
             (id, server.token_as(id, cadre_id(1)).0)
         })
         .collect();
@@ -99,7 +99,7 @@ impl Fixture {
         });
         let token = named
             .and_then(|d| self.tokens.get(&d))
-            .or_else(|| self.tokens.get(&RawDevice::new(1).id))
+            .or_else(|| self.tokens.get(&raw::device(1).id))
             .expect("a token");
         let mut req = self
             .client
@@ -154,7 +154,7 @@ impl Fixture {
         let resp = self
             .client
             .get(format!("{}/v1/pull?after=0&limit=10000", self.server.url()))
-            .bearer_auth(self.tokens.get(&RawDevice::new(1).id).expect("a token"))
+            .bearer_auth(self.tokens.get(&raw::device(1).id).expect("a token"))
             .send()
             .await
             .expect("pull");
@@ -167,7 +167,7 @@ fn new_id(n: u128) -> Uuid {
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0400_0000_0000 | n)
 }
 
-fn a_visit(dev: &mut RawDevice, n: u128) -> Operation {
+fn a_visit(dev: &mut HandDevice, n: u128) -> Operation {
     let h = seed_household_id(0);
     let v = visit(new_id(n), h, cadre_id(1), system_now_ms());
     dev.record(&Record::Visit(v), &household_scope(h))
@@ -177,7 +177,7 @@ fn a_visit(dev: &mut RawDevice, n: u128) -> Operation {
 async fn a_wrong_type_anywhere_in_an_operation_is_422_naming_the_field_and_stores_nothing() {
     let f = start().await;
     let before = f.feed().await.entries.len();
-    let mut dev = RawDevice::new(1);
+    let mut dev = raw::device(1);
     let good = serde_json::to_value(a_visit(&mut dev, 1)).expect("json");
     let cases: Vec<(&str, Value)> = vec![
         ("op_id", json!(5)),
@@ -250,9 +250,9 @@ async fn a_wrong_type_anywhere_in_an_operation_is_422_naming_the_field_and_store
 async fn json_that_attacks_the_parser_is_a_4xx() {
     let f = start().await;
     let before = f.feed().await.entries.len();
-    let mut dev = RawDevice::new(2);
+    let mut dev = raw::device(2);
     let good = a_visit(&mut dev, 1);
-    let good_json = serde_json::to_vec(&dev.push(std::slice::from_ref(&good))).expect("json");
+    let good_json = serde_json::to_vec(&dev.push_json(std::slice::from_ref(&good))).expect("json");
 
     // Nesting 100,000 deep: at the top, and inside an operation's field.
     let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
@@ -306,14 +306,14 @@ async fn json_that_attacks_the_parser_is_a_4xx() {
     assert_eq!(f.feed().await.entries.len(), before, "nothing stored");
 
     // The good request still goes through.
-    let resp = f.push_json(&dev.push(&[good])).await;
+    let resp = f.push_json(&dev.push_json(&[good])).await;
     assert_eq!(resp.results[0].status, OpStatus::Accepted);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn good_operations_are_accepted_beside_bad_ones_and_nothing_bad_is_half_applied() {
     let mut f = start().await;
-    let mut dev = RawDevice::new(3);
+    let mut dev = raw::device(3);
     let h0 = seed_household_id(0);
     let h1 = seed_household_id(1);
     let scope0 = household_scope(h0);
@@ -403,7 +403,7 @@ async fn good_operations_are_accepted_beside_bad_ones_and_nothing_bad_is_half_ap
             })
             .collect()
     };
-    let resp = f.push_json(&dev.push(&ops)).await;
+    let resp = f.push_json(&dev.push_json(&ops)).await;
     let got = per_op(&resp);
     let want: Vec<_> = expected
         .iter()
@@ -427,7 +427,7 @@ async fn good_operations_are_accepted_beside_bad_ones_and_nothing_bad_is_half_ap
     f.assert_healthy().await;
 
     // A retry of the same batch: the good ones are duplicates, the bad ones get the same reasons.
-    let again = per_op(&f.push_json(&dev.push(&ops)).await);
+    let again = per_op(&f.push_json(&dev.push_json(&ops)).await);
     let want_again: Vec<_> = want
         .iter()
         .map(|(s, st, c)| {
@@ -500,7 +500,7 @@ fn gzip_member(data: &[u8], level: flate2::Compression) -> Vec<u8> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_bodies_and_compression_bombs_are_413_quickly() {
     let f = start().await;
-    let mut dev = RawDevice::new(4);
+    let mut dev = raw::device(4);
     let valid_prefix = format!(r#"{{"device_id": "{}", "ops": [], "pad": ""#, dev.id);
 
     // Over 32 MiB, plain.
@@ -562,6 +562,6 @@ async fn oversized_bodies_and_compression_bombs_are_413_quickly() {
 
     // Still working: a normal push is accepted.
     let ok = a_visit(&mut dev, 1);
-    let resp = f.push_json(&dev.push(&[ok])).await;
+    let resp = f.push_json(&dev.push_json(&[ok])).await;
     assert_eq!(resp.results[0].status, OpStatus::Accepted);
 }

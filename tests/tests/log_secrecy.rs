@@ -38,7 +38,7 @@ use bangfu_tests::fixtures::{
     Phone, cadre_id, device_id, household, household_scope, seed_records,
 };
 use bangfu_tests::leaks::{leaks, strip_ansi};
-use bangfu_tests::raw::{Api, RawDevice};
+use bangfu_tests::raw::{self, Api, HandDevice};
 use bangfu_tests::server::{ServerProcess, server_binary};
 use bangfu_tests::{quick_sync_options, system_now_ms};
 use reqwest::Method;
@@ -484,8 +484,8 @@ async fn a_phone_syncs_a_household_with_members(day: &mut Day) -> (Phone, HttpTr
 
 /// Step 6: hand-made pushes from the clerk's device to household `h`: one accepted, three
 /// rejected; the device.
-async fn hand_made_operations_are_rejected(api: &Api, clerk: &str, h: Uuid) -> RawDevice {
-    let mut dev = RawDevice::new(6).with_id(CLERK_DEVICE).by(cadre_id(0));
+async fn hand_made_operations_are_rejected(api: &Api, clerk: &str, h: Uuid) -> HandDevice {
+    let mut dev = raw::device(6).with_id(CLERK_DEVICE).by(cadre_id(0));
     let scope = household_scope(h);
     let stranger = new_id(99);
     let ops = vec![
@@ -515,7 +515,7 @@ async fn hand_made_operations_are_rejected(api: &Api, clerk: &str, h: Uuid) -> R
         ),
     ];
     let (status, body) = api
-        .json(Method::POST, "/v1/push", Some(clerk), &dev.push(&ops))
+        .json(Method::POST, "/v1/push", Some(clerk), &dev.push_json(&ops))
         .await;
     assert_eq!(status, 200, "{body}");
     let statuses: Vec<(&str, Option<&str>)> = body["results"]
@@ -547,7 +547,7 @@ async fn hand_made_operations_are_rejected(api: &Api, clerk: &str, h: Uuid) -> R
 async fn pushes_are_refused_whole(
     api: &Api,
     (clerk, cadre): (&str, &str),
-    dev: &mut RawDevice,
+    dev: &mut HandDevice,
     h: Uuid,
 ) -> Value {
     let mut op = serde_json::to_value(dev.record(

@@ -14,26 +14,25 @@
 //!   forgets what came after the backup;
 //! - without a token, or with one the server did not issue, pushes and pulls are refused 401.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bangfu_core::sync::Operation;
 use bangfu_core::sync::outgoing::OutgoingPush;
 use bangfu_core::sync::wire::{OpStatus, PullResponse, PushResponse};
-use bangfu_core::sync::{Hlc, OP_SCHEMA_VERSION, Operation};
 use bangfu_server::auth::AccessStorage as _;
 use bangfu_server::{ServerConfig, SqliteStorage, router};
 use bangfu_sync_client::testing::{MemoryBackup, MemoryTransport, SimServer};
 use bangfu_sync_client::{DeviceToken, HttpOptions, HttpTransport, Transport, TransportError};
-use chrono::{DateTime, FixedOffset};
-use serde_json::{Value, json};
+use bangfu_testkit::HandDevice;
+use serde_json::json;
 use uuid::Uuid;
 
 /// The county every operation is in.
 const COUNTY: &str = "360722";
 /// The person the signed-in account is bound to: the author of every operation.
 const AUTHOR: Uuid = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0020);
-const T0_MS: u64 = 1_714_521_600_000;
 
 /// A server as the client sees it.
 trait Backend {
@@ -223,74 +222,30 @@ impl Backend for Real {
     }
 }
 
-/// Hand-made operations of one device: units of the county (records every server takes from a
-/// county office account once the county's area is there), edits of them.
-struct Device {
-    id: Uuid,
-    seq: u64,
-    n: u128,
+/// Hand-made device `n`, authoring as the county office's person: it makes units of the county
+/// (records every server takes from a county office account once the county's area is there)
+/// and edits of them.
+fn device(n: u128) -> HandDevice {
+    HandDevice::new(n).by(AUTHOR)
 }
 
-impl Device {
-    fn new(n: u128) -> Device {
-        Device {
-            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_00dd_0000_0000 | n),
-            seq: 0,
-            n,
-        }
-    }
-
-    fn op(&mut self, entity_id: Uuid, create: bool, fields: Value) -> Operation {
-        self.op_on("unit", entity_id, create, fields)
-    }
-
-    fn op_on(&mut self, entity: &str, entity_id: Uuid, create: bool, fields: Value) -> Operation {
-        self.seq += 1;
-        let Value::Object(fields) = fields else {
-            panic!("fields must be an object")
-        };
-        let tz = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
-        let wall = T0_MS + self.seq;
-        Operation {
-            op_id: Uuid::from_u128(
-                0x0190_0000_0000_7000_8000_0200_0000_0000 | (self.n << 16) | u128::from(self.seq),
-            ),
-            origin_device: self.id,
-            origin_seq: self.seq,
-            hlc: Hlc::new(wall, 0),
-            entity: entity.to_owned(),
-            entity_id,
-            create,
-            fields: fields.into_iter().collect::<BTreeMap<_, _>>(),
-            base: Default::default(),
-            scope_path: COUNTY.to_owned(),
-            schema_version: OP_SCHEMA_VERSION,
-            author: AUTHOR,
-            recorded_at: DateTime::from_timestamp_millis(wall as i64)
-                .expect("an instant")
-                .with_timezone(&tz),
-        }
-    }
-
-    /// A new unit named `name`.
-    fn unit(&mut self, name: &str) -> Operation {
-        let id = Uuid::from_u128(
-            0x0190_0000_0000_7000_8000_0100_0000_0000 | (self.n << 16) | u128::from(self.seq + 1),
-        );
-        self.op(id, true, json!({"name": name}))
-    }
+/// A new unit named `name`, made by `dev`.
+fn unit(dev: &mut HandDevice, name: &str) -> Operation {
+    let id = Uuid::from_u64_pair(dev.id.as_u64_pair().1, dev.seq + 1);
+    dev.op("unit", id, true, json!({"name": name}), COUNTY)
 }
 
 /// The county's area, which the units are in: pushed first by a device of its own.
 async fn the_county(b: &mut impl Backend) {
-    let mut dev = Device::new(0);
+    let mut dev = device(0);
     let t = b.device(dev.id).await;
     let county = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
-    let op = dev.op_on(
+    let op = dev.op(
         "area",
         county,
         true,
         json!({"code": COUNTY, "name": "信丰县", "level": "county"}),
+        COUNTY,
     );
     assert_eq!(answers(&push(&t, dev.id, &[op]).await), ["accepted"]);
 }
@@ -332,9 +287,11 @@ fn refusal<T: std::fmt::Debug>(r: Result<T, TransportError>) -> (u16, String) {
 
 async fn a_push_is_accepted_and_the_same_push_again_is_a_duplicate(b: &mut impl Backend) {
     the_county(b).await;
-    let mut dev = Device::new(1);
+    let mut dev = device(1);
     let t = b.device(dev.id).await;
-    let ops: Vec<Operation> = (0..3).map(|n| dev.unit(&format!("单位{n}"))).collect();
+    let ops: Vec<Operation> = (0..3)
+        .map(|n| unit(&mut dev, &format!("单位{n}")))
+        .collect();
     let first = push(&t, dev.id, &ops).await;
     assert_eq!(answers(&first), ["accepted"; 3]);
     assert_eq!(first.device_seq, 3);
@@ -353,9 +310,11 @@ async fn a_push_is_accepted_and_the_same_push_again_is_a_duplicate(b: &mut impl 
 
 async fn a_pull_pages_through_the_feed_by_its_cursor(b: &mut impl Backend) {
     the_county(b).await;
-    let mut dev = Device::new(2);
+    let mut dev = device(2);
     let t = b.device(dev.id).await;
-    let ops: Vec<Operation> = (0..5).map(|n| dev.unit(&format!("单位{n}"))).collect();
+    let ops: Vec<Operation> = (0..5)
+        .map(|n| unit(&mut dev, &format!("单位{n}")))
+        .collect();
     push(&t, dev.id, &ops).await;
     let mut after = 0;
     let mut seen = Vec::new();
@@ -393,11 +352,11 @@ async fn a_pull_pages_through_the_feed_by_its_cursor(b: &mut impl Backend) {
 
 async fn refusals_name_their_reason_per_operation(b: &mut impl Backend) {
     the_county(b).await;
-    let mut dev = Device::new(3);
+    let mut dev = device(3);
     let t = b.device(dev.id).await;
-    let first = dev.unit("单位");
+    let first = unit(&mut dev, "单位");
     let unknown = Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0dea_d001);
-    let edit_unknown = dev.op(unknown, false, json!({"name": "无此单位"}));
+    let edit_unknown = dev.op("unit", unknown, false, json!({"name": "无此单位"}), COUNTY);
     let resp = push(&t, dev.id, &[first.clone(), edit_unknown.clone()]).await;
     assert_eq!(answers(&resp), ["accepted", "unknown_record"]);
     // A retry of a refused operation is refused again; of an accepted one, a duplicate.
@@ -406,9 +365,9 @@ async fn refusals_name_their_reason_per_operation(b: &mut impl Backend) {
     assert_eq!(resp.device_seq, 2);
 
     // A gap: the operation after it and every one after that are not processed.
-    let third = dev.unit("单位三");
-    let fourth = dev.unit("单位四");
-    let fifth = dev.unit("单位五");
+    let third = unit(&mut dev, "单位三");
+    let fourth = unit(&mut dev, "单位四");
+    let fifth = unit(&mut dev, "单位五");
     let resp = push(&t, dev.id, &[fourth.clone(), third.clone(), fifth.clone()]).await;
     assert_eq!(answers(&resp), ["seq_gap", "seq_gap", "seq_gap"]);
     assert_eq!(resp.device_seq, 2);
@@ -416,9 +375,9 @@ async fn refusals_name_their_reason_per_operation(b: &mut impl Backend) {
     assert_eq!(answers(&resp), ["accepted"; 3]);
 
     // Seq 0; a changed re-send; another operation under a taken seq.
-    let mut zero = dev.unit("零号");
+    let mut zero = unit(&mut dev, "零号");
     zero.origin_seq = 0;
-    let mut reused = dev.unit("另一个");
+    let mut reused = unit(&mut dev, "另一个");
     reused.origin_seq = third.origin_seq;
     dev.seq -= 2;
     let mut changed = third.clone();
@@ -428,8 +387,8 @@ async fn refusals_name_their_reason_per_operation(b: &mut impl Backend) {
     assert_eq!(resp.device_seq, 5);
 
     // Another device's operation in this device's push.
-    let mut other = Device::new(30);
-    let mut foreign = other.unit("别人的单位");
+    let mut other = device(30);
+    let mut foreign = unit(&mut other, "别人的单位");
     foreign.origin_seq = dev.seq + 1;
     let resp = push(&t, dev.id, &[foreign]).await;
     assert_eq!(answers(&resp), ["wrong_device"]);
@@ -437,22 +396,27 @@ async fn refusals_name_their_reason_per_operation(b: &mut impl Backend) {
 
     // A push for another device than the signed-in one is refused whole.
     let answer = t
-        .push(&OutgoingPush::from_ops(other.id, &[other.unit("别人的")]))
+        .push(&OutgoingPush::from_ops(
+            other.id,
+            &[unit(&mut other, "别人的")],
+        ))
         .await;
     assert_eq!(refusal(answer), (403, "wrong_device".to_owned()));
 }
 
 async fn every_answer_carries_the_epoch_and_a_restore_changes_it(b: &mut impl Backend) {
     the_county(b).await;
-    let mut dev = Device::new(4);
+    let mut dev = device(4);
     let t = b.device(dev.id).await;
-    let before: Vec<Operation> = (0..2).map(|n| dev.unit(&format!("单位{n}"))).collect();
+    let before: Vec<Operation> = (0..2)
+        .map(|n| unit(&mut dev, &format!("单位{n}")))
+        .collect();
     let resp = push(&t, dev.id, &before).await;
     let epoch = resp.epoch.expect("an epoch");
     assert_eq!(pull(&t, 0, 10).await.epoch, Some(epoch));
     assert_eq!(t.version().await.expect("version").epoch, Some(epoch));
     b.backup().await;
-    let after = dev.unit("备份后");
+    let after = unit(&mut dev, "备份后");
     assert_eq!(
         answers(&push(&t, dev.id, std::slice::from_ref(&after)).await),
         ["accepted"]
@@ -477,9 +441,9 @@ async fn every_answer_carries_the_epoch_and_a_restore_changes_it(b: &mut impl Ba
 }
 
 async fn without_a_valid_token_pushes_and_pulls_are_refused(b: &mut impl Backend) {
-    let mut dev = Device::new(5);
+    let mut dev = device(5);
     b.device(dev.id).await;
-    let op = dev.unit("单位");
+    let op = unit(&mut dev, "单位");
     for (token, code) in [
         (None, "auth_required"),
         (Some("not-a-token"), "auth_bad_token"),

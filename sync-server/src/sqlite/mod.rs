@@ -11,6 +11,8 @@
 
 mod access;
 mod codec;
+#[cfg(test)]
+mod demo_ops;
 mod photo_refs;
 mod places;
 mod precheck;

@@ -95,15 +95,14 @@ impl PhotoRefStorage for SqliteStorage {
 mod tests {
     use std::collections::BTreeSet;
 
-    use bangfu_core::sync::import::{ImportStamp, dataset_operations};
     use bangfu_core::sync::op::Operation;
     use bangfu_core::sync::wire::{OpStatus, PushRequest};
-    use bangfu_demo::{DemoConfig, demo_images, generate};
-    use chrono::{FixedOffset, Utc};
+    use bangfu_demo::demo_images;
     use serde_json::Value;
 
     use super::*;
     use crate::SyncStorage;
+    use crate::sqlite::demo_ops::{self, DEMO_DEVICE};
     use crate::sqlite::schema;
 
     fn is_hash(s: &str) -> bool {
@@ -133,28 +132,7 @@ mod tests {
     /// The demo county as one device's operations (every record kind, visits with photos and
     /// signatures).
     fn demo_ops() -> (Uuid, Vec<Operation>) {
-        let ds = generate(&DemoConfig {
-            households: 40,
-            ..DemoConfig::default()
-        });
-        let device = Uuid::from_u128(7);
-        let mut n = 0u128;
-        let ops = dataset_operations(
-            &ds,
-            ImportStamp {
-                device,
-                author: Uuid::nil(),
-                first_seq: 1,
-                wall_ms: 1_714_521_600_000,
-                recorded_at: Utc::now()
-                    .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("tz")),
-            },
-            &mut || {
-                n += 1;
-                Uuid::from_u128(0x0b00_0000_0000_0000_0000_0000_0000_0000 | n)
-            },
-        );
-        (device, ops)
+        (DEMO_DEVICE, demo_ops::demo_ops(40))
     }
 
     fn push_all(storage: &SqliteStorage, device: Uuid, ops: Vec<Operation>) {

@@ -326,14 +326,11 @@ pub fn version(conn: &Connection) -> Result<u32, rusqlite::Error> {
 
 #[cfg(test)]
 mod tests {
-    use bangfu_core::sync::import::{ImportStamp, dataset_operations};
     use bangfu_core::sync::wire::{OpStatus, PushRequest};
-    use bangfu_demo::{DemoConfig, generate};
-    use chrono::{FixedOffset, Utc};
-    use uuid::Uuid;
 
     use super::*;
     use crate::sqlite::SqliteStorage;
+    use crate::sqlite::demo_ops::{DEMO_DEVICE, demo_ops};
     use crate::storage::SyncStorage;
 
     /// The checksum of every landed migration. A failure here means a landed migration was
@@ -390,28 +387,7 @@ mod tests {
 
     /// A small county as one device's operations.
     fn some_ops() -> PushRequest {
-        let ds = generate(&DemoConfig {
-            households: 5,
-            ..DemoConfig::default()
-        });
-        let device = Uuid::from_u128(7);
-        let mut n = 0u128;
-        let ops = dataset_operations(
-            &ds,
-            ImportStamp {
-                device,
-                author: Uuid::nil(),
-                first_seq: 1,
-                wall_ms: 1_714_521_600_000,
-                recorded_at: Utc::now()
-                    .with_timezone(&FixedOffset::east_opt(8 * 3600).expect("tz")),
-            },
-            &mut || {
-                n += 1;
-                Uuid::from_u128(0x0b00_0000_0000_0000_0000_0000_0000_0000 | n)
-            },
-        );
-        PushRequest::new(device, ops)
+        PushRequest::new(DEMO_DEVICE, demo_ops(5))
     }
 
     #[test]

@@ -15,14 +15,14 @@ use std::time::Duration;
 
 use crate::common::*;
 use bangfu_core::sync::wire::ErrorBody;
-use bangfu_server::auth::{AccessStorage, county_token};
+use bangfu_server::auth::AccessStorage;
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use uuid::Uuid;
 
-const PASSWORD: &str = "correct-horse-1";
+const PASSWORD: &str = TEST_PASSWORD;
 /// A guard against a test hanging for ever; never a timing assertion.
 const GUARD: Duration = Duration::from_secs(30);
 
@@ -37,14 +37,7 @@ struct Srv {
 
 async fn start(config: ServerConfig) -> Srv {
     let storage = Arc::new(SqliteStorage::open_in_memory().expect("storage"));
-    let admin = county_token(
-        &*storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let admin = sign_in_admin(&storage, HandDevice::new(1).id);
     let app = router(storage.clone(), config.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -157,7 +150,7 @@ async fn signin_refuses_a_device_enrolled_by_another_account_and_a_revoked_one()
     let srv = start(ServerConfig::default()).await;
     srv.create("wang").await;
     srv.create("lisi").await;
-    let phone = Device::new(500).id;
+    let phone = HandDevice::new(500).id;
     let wang = token_of(&srv.sign_in("wang", PASSWORD, phone).await);
 
     // Lisi signs in with Wang's device id (ids are not secret: every operation carries one).
@@ -170,7 +163,7 @@ async fn signin_refuses_a_device_enrolled_by_another_account_and_a_revoked_one()
     assert_eq!(me.0, 200);
     assert_eq!(me.1["account"]["username"], "wang");
     // The county office's own device id is just as safe.
-    let admin_phone = Device::new(1).id;
+    let admin_phone = HandDevice::new(1).id;
     assert_eq!(
         code(&srv.sign_in("lisi", PASSWORD, admin_phone).await),
         (403, "auth_device_taken")
@@ -211,36 +204,54 @@ async fn signin_refuses_a_device_enrolled_by_another_account_and_a_revoked_one()
     assert_eq!(row.username, "wang");
     assert!(row.revoked_at_ms.is_some());
     // A new device id (the app reinstalled) works for either.
-    token_of(&srv.sign_in("lisi", PASSWORD, Device::new(501).id).await);
+    token_of(&srv.sign_in("lisi", PASSWORD, HandDevice::new(501).id).await);
 }
 
 // ---- item 8 -------------------------------------------------------------------------------
 
-/// Sends `n` sign-ins for `username` at once (a wrong password); the answers' (status, code).
-async fn burst(srv: &Srv, username: &str, n: usize) -> Vec<(u16, String, Option<u64>)> {
-    let mut tasks = Vec::new();
-    for i in 0..n {
-        let client = srv.client.clone();
-        let url = format!("{}/v1/auth/signin", srv.base);
-        let body = json!({"username": username, "password": format!("wrong-{i}"),
-                          "device_id": Uuid::now_v7()});
-        tasks.push(tokio::spawn(async move {
-            let resp = client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&body).expect("json"))
-                .send()
-                .await
-                .expect("sign-in");
-            let a = answer(resp).await;
-            (a.0, a.1["code"].as_str().unwrap_or("").to_owned(), a.2)
-        }));
-    }
+/// Sends one sign-in per `(username, password)` at once; the answers in that order.
+async fn sign_ins_at_once(srv: &Srv, tries: Vec<(String, String)>) -> Vec<Answer> {
+    let tasks: Vec<_> = tries
+        .into_iter()
+        .map(|(username, password)| {
+            let client = srv.client.clone();
+            let url = format!("{}/v1/auth/signin", srv.base);
+            let body = json!({"username": username, "password": password,
+                              "device_id": Uuid::now_v7()});
+            tokio::spawn(async move {
+                let resp = client
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(&body).expect("json"))
+                    .send()
+                    .await
+                    .expect("sign-in");
+                answer(resp).await
+            })
+        })
+        .collect();
     let mut out = Vec::new();
     for t in tasks {
         out.push(t.await.expect("task"));
     }
     out
+}
+
+/// Sends `n` sign-ins for `username` at once (a wrong password); the answers' (status, code,
+/// Retry-After).
+async fn burst(srv: &Srv, username: &str, n: usize) -> Vec<(u16, String, Option<u64>)> {
+    let tries = (0..n)
+        .map(|i| (username.to_owned(), format!("wrong-{i}")))
+        .collect();
+    codes(sign_ins_at_once(srv, tries).await)
+}
+
+/// Each answer's (status, code, Retry-After).
+fn codes(answers: Vec<Answer>) -> Vec<(u16, String, Option<u64>)> {
+    answers
+        .into_iter()
+        .map(|a| (a.0, a.1["code"].as_str().unwrap_or("").to_owned(), a.2))
+        .collect()
 }
 
 fn tally(answers: &[(u16, String, Option<u64>)]) -> (usize, usize) {
@@ -278,28 +289,10 @@ async fn unknown_usernames_are_throttled_by_address_without_an_audit_row_each() 
     let srv = start(ServerConfig::default()).await;
     let before = srv.audit_actions().len();
     // 80 different names at once, each tried once: no name is throttled, the address is.
-    let mut tasks = Vec::new();
-    for i in 0..80 {
-        let client = srv.client.clone();
-        let url = format!("{}/v1/auth/signin", srv.base);
-        let body = json!({"username": format!("spray{i}"), "password": "guess-1",
-                          "device_id": Uuid::now_v7()});
-        tasks.push(tokio::spawn(async move {
-            let resp = client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&body).expect("json"))
-                .send()
-                .await
-                .expect("sign-in");
-            let a = answer(resp).await;
-            (a.0, a.1["code"].as_str().unwrap_or("").to_owned(), a.2)
-        }));
-    }
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.expect("task"));
-    }
+    let tries = (0..80)
+        .map(|i| (format!("spray{i}"), "guess-1".to_owned()))
+        .collect();
+    let answers = codes(sign_ins_at_once(&srv, tries).await);
     let (checked, throttled) = tally(&answers);
     assert_eq!(checked + throttled, 80, "{answers:?}");
     // The address's free failures, and perhaps one more each time its wait ran out meanwhile.
@@ -315,7 +308,7 @@ async fn unknown_usernames_are_throttled_by_address_without_an_audit_row_each() 
         .sign_in(
             "sunqi",
             PASSWORD,
-            Device::new(700).id,
+            HandDevice::new(700).id,
             "phone",
             bangfu_server::now_ms(),
             60_000,
@@ -335,27 +328,10 @@ async fn sign_ins_beyond_the_password_check_gate_are_refused_at_once() {
         ..ServerConfig::default()
     })
     .await;
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let client = srv.client.clone();
-        let url = format!("{}/v1/auth/signin", srv.base);
-        let body = json!({"username": format!("gate{i}"), "password": "guess-1",
-                          "device_id": Uuid::now_v7()});
-        tasks.push(tokio::spawn(async move {
-            let resp = client
-                .post(url)
-                .header("content-type", "application/json")
-                .body(serde_json::to_vec(&body).expect("json"))
-                .send()
-                .await
-                .expect("sign-in");
-            answer(resp).await
-        }));
-    }
-    let mut answers = Vec::new();
-    for t in tasks {
-        answers.push(t.await.expect("task"));
-    }
+    let tries = (0..20)
+        .map(|i| (format!("gate{i}"), "guess-1".to_owned()))
+        .collect();
+    let answers = sign_ins_at_once(&srv, tries).await;
     let busy: Vec<&Answer> = answers
         .iter()
         .filter(|a| code(a) == (503, "signin_busy"))
@@ -430,7 +406,7 @@ async fn slow_push_bodies_hold_no_push_permit_and_time_out_with_408() {
         stalled_push(srv.addr, &slow_b, 100_000).await,
     ];
     // Another device's push goes through meanwhile, though only one push is processed at a time.
-    let mut dev = Device::new(803);
+    let mut dev = HandDevice::new(803);
     let token = sign_in_other(&srv, 803);
     let ops = county_ops(&mut dev, 2);
     let body = serde_json::to_vec(&dev.push(ops)).expect("json");
@@ -461,20 +437,13 @@ async fn slow_push_bodies_hold_no_push_permit_and_time_out_with_408() {
 
 /// Signs device `n` in as the county office; its token.
 fn sign_in_other(srv: &Srv, n: u128) -> String {
-    county_token(
-        &*srv.storage,
-        "admin",
-        PASSWORD,
-        Device::new(n).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("token")
+    sign_in_admin(&srv.storage, HandDevice::new(n).id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_device_holds_at_most_two_pushes_at_once() {
     let srv = start(ServerConfig::default()).await;
-    let mut dev = Device::new(900);
+    let mut dev = HandDevice::new(900);
     let token = sign_in_other(&srv, 900);
     let _first = stalled_push(srv.addr, &token, 1_000_000).await;
     let _second = stalled_push(srv.addr, &token, 1_000_000).await;
@@ -499,7 +468,7 @@ async fn a_device_holds_at_most_two_pushes_at_once() {
     assert!(a.2.is_some_and(|s| s >= 1), "Retry-After");
     assert_eq!(srv.storage.device_seq(dev.id).expect("seq"), 0);
     // Another device is not affected.
-    let mut other = Device::new(901);
+    let mut other = HandDevice::new(901);
     let other_token = sign_in_other(&srv, 901);
     let ops = county_ops(&mut other, 1);
     let a = srv

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::common::api::*;
 use crate::common::*;
 use bangfu_core::sync::wire::{OpStatus, PushResponse};
-use bangfu_server::auth::{AccessStorage, Role, county_token};
+use bangfu_server::auth::{AccessStorage, Role};
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage};
 use serde_json::{Value, json};
 
@@ -32,7 +32,7 @@ fn codes(body: &Value) -> Vec<String> {
 async fn a_cadre_cannot_write_for_an_unpaired_household_by_any_path() {
     let api = Api::start().await;
     let admin = api.admin();
-    let mut dev = Device::new(200);
+    let mut dev = HandDevice::new(200);
     dev.author = id(CADRE_ID);
     let token = api
         .account(&admin, role_account(Role::Cadre, "zhangsan"), dev.id)
@@ -119,7 +119,7 @@ async fn a_cadre_cannot_write_for_an_unpaired_household_by_any_path() {
     assert_eq!(status, 403, "administration only");
 
     // Another device than the token's is refused as a whole.
-    let mut stranger = Device::new(201);
+    let mut stranger = HandDevice::new(201);
     stranger.author = id(CADRE_ID);
     let op = visit_of(&mut stranger, 905, 0, CADRE_ID);
     let (status, body) = api.push(&token, &stranger, vec![op]).await;
@@ -131,7 +131,7 @@ async fn a_cadre_cannot_write_for_an_unpaired_household_by_any_path() {
 async fn revoked_disabled_expired_forged_and_missing_tokens_are_refused() {
     let api = Api::start().await;
     let admin = api.admin();
-    let mut dev = Device::new(300);
+    let mut dev = HandDevice::new(300);
     dev.author = id(SECRETARY_ID);
     let token = api
         .account(&admin, role_account(Role::FirstSecretary, "wangwu"), dev.id)
@@ -152,7 +152,7 @@ async fn revoked_disabled_expired_forged_and_missing_tokens_are_refused() {
     assert_eq!(api.get(Some("Bearer nonsense"), "/v1/me").await.0, 401);
 
     // Revoked: 403 for that device, other devices of the account still work.
-    let other = Device::new(301);
+    let other = HandDevice::new(301);
     let other_token = api
         .sign_in("wangwu", PASSWORD, other.id)
         .await
@@ -184,12 +184,13 @@ async fn revoked_disabled_expired_forged_and_missing_tokens_are_refused() {
         (403, Some("auth_disabled"))
     );
     assert_eq!(
-        api.sign_in("wangwu", PASSWORD, Device::new(302).id).await,
+        api.sign_in("wangwu", PASSWORD, HandDevice::new(302).id)
+            .await,
         Err((403, "auth_disabled".into()))
     );
 
     // Expired: a token issued with a lifetime already over.
-    let dev4 = Device::new(303);
+    let dev4 = HandDevice::new(303);
     let (_, expired) = api
         .storage
         .sign_in(
@@ -237,7 +238,7 @@ async fn repeated_bad_sign_ins_are_slowed_down() {
         )
         .await;
     assert_eq!(status, 201);
-    let device = Device::new(400).id;
+    let device = HandDevice::new(400).id;
     for _ in 0..5 {
         assert_eq!(
             api.sign_in("zhaoliu", "wrong-password", device).await,
@@ -282,14 +283,7 @@ async fn photo_routes_need_a_device_token() {
     use bangfu_blobs::upload::{UploadConfig, UploadService};
     let dir = tempfile::tempdir().expect("tempdir");
     let storage = Arc::new(SqliteStorage::open_in_memory().expect("storage"));
-    let token = county_token(
-        &*storage,
-        "admin",
-        PASSWORD,
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let token = sign_in_admin(&storage, HandDevice::new(1).id);
     let blobs = Arc::new(DiskBlobStore::open(dir.path().join("blobs")).expect("blobs"));
     let photos = Arc::new(
         UploadService::new(blobs, dir.path().join("staging"), UploadConfig::default())

@@ -184,7 +184,7 @@ async fn every_entity_kind_role_and_scope_is_written_and_read_as_the_table_says(
     let mut written: Vec<(String, Option<u128>, u64)> = Vec::new();
     let mut tokens = Vec::new();
     for (k, role) in ROLES.into_iter().enumerate() {
-        let mut dev = Device::new(500 + k as u128);
+        let mut dev = HandDevice::new(500 + k as u128);
         if let Some(p) = person_of(role) {
             dev.author = id(p);
         }
@@ -264,8 +264,8 @@ async fn every_entity_kind_role_and_scope_is_written_and_read_as_the_table_says(
 }
 
 /// A cadre's device and token; `dev.author` is the cadre.
-async fn cadre(api: &Api, admin: &str, n: u128, username: &str) -> (Device, String) {
-    let mut dev = Device::new(n);
+async fn cadre(api: &Api, admin: &str, n: u128, username: &str) -> (HandDevice, String) {
+    let mut dev = HandDevice::new(n);
     dev.author = id(CADRE_ID);
     let token = api
         .account(admin, role_account(Role::Cadre, username), dev.id)
@@ -274,7 +274,7 @@ async fn cadre(api: &Api, admin: &str, n: u128, username: &str) -> (Device, Stri
 }
 
 /// Pushes one operation and answers its code ("A" for accepted).
-async fn push_one(api: &Api, token: &str, dev: &Device, op: Operation) -> String {
+async fn push_one(api: &Api, token: &str, dev: &HandDevice, op: Operation) -> String {
     let (status, body) = api.push(token, dev, vec![op]).await;
     code_of(status, &body)
 }
@@ -290,7 +290,7 @@ async fn a_cadre_cannot_regain_a_household_by_editing_her_pairing_and_the_grace_
     assert_eq!(status, 200);
 
     // The county ends the pairing of household 0 yesterday.
-    let mut office = Device::new(601);
+    let mut office = HandDevice::new(601);
     let office_token = api
         .sign_in("admin", PASSWORD, office.id)
         .await
@@ -349,7 +349,7 @@ async fn a_claimed_path_never_refiles_a_record_and_the_feed_follows_the_househol
     let api = Api::start().await;
     let admin = api.admin();
     let (_, cadre_token) = cadre(&api, &admin, 700, "ganbu").await;
-    let mut sec = Device::new(701);
+    let mut sec = HandDevice::new(701);
     sec.author = id(SECRETARY_ID);
     let sec_token = api
         .account(&admin, role_account(Role::FirstSecretary, "shuji"), sec.id)
@@ -384,14 +384,14 @@ async fn a_claimed_path_never_refiles_a_record_and_the_feed_follows_the_househol
     let (status, body) = api.get(Some(&sec_token), "/v1/pull?after=0").await;
     assert_eq!(status, 200);
     let cursor = body["cursor"].as_u64().expect("cursor");
-    let mut office = Device::new(702);
+    let mut office = HandDevice::new(702);
     let office_token = api
         .sign_in("admin", PASSWORD, office.id)
         .await
         .expect("office");
     let moved_path = format!("{VILLAGE}/h:{}", id(HOUSEHOLD_BASE + 1));
     // Later than the seed, so that the move wins the merge.
-    office.wall_ms = bangfu_server::now_ms();
+    office.clock = Clock::Steps(bangfu_server::now_ms());
     let mv = office.op(
         "household",
         id(HOUSEHOLD_BASE + 1),
@@ -452,12 +452,12 @@ async fn corrections_ids_and_resends_cannot_reach_other_records() {
     let own = visit_of(&mut dev, 1, 0, CADRE_ID);
     assert_eq!(push_one(&api, &token, &dev, own.clone()).await, "A");
     // Another cadre's visit of household 4 (another township's cadre 21 shares VILLAGE).
-    let mut office = Device::new(801);
+    let mut office = HandDevice::new(801);
     let office_token = api
         .sign_in("admin", PASSWORD, office.id)
         .await
         .expect("office");
-    let mut other_dev = Device::new(802);
+    let mut other_dev = HandDevice::new(802);
     other_dev.author = id(CADRE2_ID);
     let mut acc = role_account(Role::Cadre, "lisi");
     acc["person_id"] = json!(id(CADRE2_ID));

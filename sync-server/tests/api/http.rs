@@ -14,15 +14,15 @@ struct Server {
     client: reqwest::Client,
     token: String,
     /// A cadre's device (field records need a person as author) and its token.
-    cadre: Device,
+    cadre: HandDevice,
     cadre_token: String,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 async fn start(config: ServerConfig) -> Server {
     let storage = SqliteStorage::open_in_memory().expect("storage");
-    let token = sign_in_admin(&storage, Device::new(1).id);
-    let mut cadre = Device::new(7);
+    let token = sign_in_admin(&storage, HandDevice::new(1).id);
+    let mut cadre = HandDevice::new(7);
     let cadre_token = sign_in_cadre(&storage, &mut cadre);
     let app = router(Arc::new(storage), config);
     let (base, tx) = serve_on_loopback(app).await;
@@ -97,8 +97,8 @@ async fn error_of(resp: reqwest::Response) -> (u16, String) {
     (status, body.code)
 }
 
-fn seed_request(households: u128) -> (Device, serde_json::Value) {
-    let mut dev = Device::new(1);
+fn seed_request(households: u128) -> (HandDevice, serde_json::Value) {
+    let mut dev = HandDevice::new(1);
     let ops = county_ops(&mut dev, households);
     let req = serde_json::to_value(dev.push(ops)).expect("json");
     (dev, req)
@@ -452,8 +452,8 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
     // Device 1 the county office's (the seed); 2–5 cadres' (visits need a person).
     let tokens: Vec<String> = (1..6_u128)
         .map(|d| match d {
-            1 => sign_in_admin(&storage, Device::new(d).id),
-            _ => sign_in_cadre(&storage, &mut Device::new(d)),
+            1 => sign_in_admin(&storage, HandDevice::new(d).id),
+            _ => sign_in_cadre(&storage, &mut HandDevice::new(d)),
         })
         .collect();
     let app = router(Arc::new(storage), ServerConfig::default());
@@ -476,7 +476,7 @@ async fn concurrent_pushes_and_pulls_lose_nothing() {
         let (client, base) = (client.clone(), base.clone());
         let token = tokens[(d - 1) as usize].clone();
         tasks.push(tokio::spawn(async move {
-            let mut dev = Device::new(d);
+            let mut dev = HandDevice::new(d);
             dev.author = id(CADRE_ID);
             for batch in 0..3_u128 {
                 let ops = (0..300)

@@ -38,7 +38,7 @@ async fn json_of(resp: reqwest::Response) -> Value {
 
 /// A signed-in device.
 struct Dev {
-    dev: Device,
+    dev: HandDevice,
     token: String,
 }
 
@@ -58,7 +58,7 @@ impl Server {
         let service = Arc::new(
             UploadService::new(store, dir.path().join("staging"), photos).expect("photos"),
         );
-        let mut admin_dev = Device::new(1);
+        let mut admin_dev = HandDevice::new(1);
         let admin = sign_in_admin(&storage, admin_dev.id);
         let app = router_with_photos(storage.clone(), ServerConfig::default(), service);
         let (base, tx) = serve_on_loopback(app).await;
@@ -75,7 +75,7 @@ impl Server {
         server
     }
 
-    async fn push(&self, token: &str, dev: &Device, ops: Vec<Operation>) -> (u16, Value) {
+    async fn push(&self, token: &str, dev: &HandDevice, ops: Vec<Operation>) -> (u16, Value) {
         push_ops(&self.client, &self.base, token, dev, ops).await
     }
 
@@ -104,7 +104,7 @@ impl Server {
     }
 
     async fn sign_in(&self, n: u128, username: &str) -> Dev {
-        let dev = Device::new(n);
+        let dev = HandDevice::new(n);
         let resp = self
             .client
             .post(format!("{}/v1/auth/signin", self.base))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::common::*;
 use bangfu_core::sync::wire::Reference;
 use bangfu_core::{MonitoringLine, Settings};
-use bangfu_server::auth::{AccessStorage, NewAccount, Role, county_token};
+use bangfu_server::auth::{AccessStorage, NewAccount, Role};
 use bangfu_server::{ServerConfig, SqliteStorage, router};
 use serde_json::{Value, json};
 
@@ -35,14 +35,7 @@ async fn call(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_county_office_sets_the_reference_and_every_device_reads_it() {
     let storage = Arc::new(SqliteStorage::open_in_memory().expect("storage"));
-    let admin = county_token(
-        &*storage,
-        "admin",
-        "password-1",
-        Device::new(1).id,
-        bangfu_server::now_ms(),
-    )
-    .expect("admin");
+    let admin = sign_in_admin(&storage, HandDevice::new(1).id);
     storage
         .create_account(
             &NewAccount {
@@ -62,7 +55,7 @@ async fn the_county_office_sets_the_reference_and_every_device_reads_it() {
         .sign_in(
             "shuji",
             "password-2",
-            Device::new(2).id,
+            HandDevice::new(2).id,
             "phone",
             bangfu_server::now_ms(),
             3_600_000,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bangfu_core::sync::op::Operation;
 use bangfu_core::sync::wire::{ErrorBody, PullResponse};
-use bangfu_server::auth::{Role, county_token};
+use bangfu_server::auth::Role;
 use bangfu_server::{ServerConfig, SqliteStorage, SyncStorage, router};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,7 +20,8 @@ pub const TOWNSHIP2_ID: u128 = 5;
 pub const VILLAGE3_ID: u128 = 6;
 pub const UNIT2_ID: u128 = 11;
 pub const CADRE2_ID: u128 = 21;
-pub const PASSWORD: &str = "correct-horse-1";
+/// The password of every test account.
+pub const PASSWORD: &str = super::TEST_PASSWORD;
 /// The first secretary and the team member of VILLAGE.
 pub const SECRETARY_ID: u128 = 30;
 pub const TEAM_MEMBER_ID: u128 = 31;
@@ -28,7 +29,7 @@ pub const TEAM_MEMBER_ID: u128 = 31;
 /// Households: 0..4 as in `county_ops` (0, 2 in VILLAGE; 1, 3 in VILLAGE2; all paired with
 /// cadre 20 of unit 10); 4 in VILLAGE and 5 in VILLAGE3 (another township), paired with cadre 21
 /// of unit 11.
-pub fn seed(dev: &mut Device) -> Vec<Operation> {
+pub fn seed(dev: &mut HandDevice) -> Vec<Operation> {
     let mut ops = county_ops(dev, 4);
     ops.push(dev.op(
         "area",
@@ -101,7 +102,7 @@ pub fn path_of(h: u128) -> String {
 }
 
 /// A visit of household `h` by cadre `visitor`.
-pub fn visit_of(dev: &mut Device, n: u128, h: u128, visitor: u128) -> Operation {
+pub fn visit_of(dev: &mut HandDevice, n: u128, h: u128, visitor: u128) -> Operation {
     let mut fields = visit(0);
     fields["household_id"] = json!(id(HOUSEHOLD_BASE + h));
     fields["visitor_id"] = json!(id(visitor));
@@ -114,7 +115,7 @@ pub async fn push_ops(
     client: &reqwest::Client,
     base: &str,
     token: &str,
-    dev: &Device,
+    dev: &HandDevice,
     ops: Vec<Operation>,
 ) -> (u16, Value) {
     let resp = client
@@ -147,15 +148,8 @@ pub struct Api {
 impl Api {
     pub async fn start() -> Api {
         let storage = Arc::new(SqliteStorage::open_in_memory().expect("storage"));
-        let mut admin_dev = Device::new(1);
-        let token = county_token(
-            &*storage,
-            "admin",
-            PASSWORD,
-            admin_dev.id,
-            bangfu_server::now_ms(),
-        )
-        .expect("admin");
+        let mut admin_dev = HandDevice::new(1);
+        let token = sign_in_admin(&storage, admin_dev.id);
         let app = router(storage.clone(), ServerConfig::default());
         let (base, tx) = serve_on_loopback(app).await;
         let api = Api {
@@ -175,7 +169,7 @@ impl Api {
         api
     }
 
-    pub async fn push(&self, token: &str, dev: &Device, ops: Vec<Operation>) -> (u16, Value) {
+    pub async fn push(&self, token: &str, dev: &HandDevice, ops: Vec<Operation>) -> (u16, Value) {
         push_ops(&self.client, &self.base, token, dev, ops).await
     }
 
@@ -248,14 +242,7 @@ impl Api {
 
     /// The county office's token (the account `admin`, created on first use).
     pub fn admin(&self) -> String {
-        county_token(
-            &*self.storage,
-            "admin",
-            PASSWORD,
-            Device::new(1).id,
-            bangfu_server::now_ms(),
-        )
-        .expect("admin")
+        sign_in_admin(&self.storage, HandDevice::new(1).id)
     }
 
     pub fn ops(&self) -> u64 {

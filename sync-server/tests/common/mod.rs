@@ -1,79 +1,18 @@
 //! Test fixtures: a tiny county (areas, a unit, a cadre, households, pairings) as operations of
-//! one device, and visits to push. Built by hand: the core's testkit is not exported.
+//! one device, and visits to push, made by hand with `bangfu_testkit::HandDevice`.
 #![allow(dead_code)]
 
-use bangfu_core::sync::hlc::Hlc;
-use bangfu_core::sync::op::{OP_SCHEMA_VERSION, Operation};
-use bangfu_core::sync::wire::PushRequest;
+use bangfu_core::sync::op::Operation;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// 2024-05-01T00:00:00Z.
-pub const T0_MS: u64 = 1_714_521_600_000;
+// Not every test binary that includes this module uses each of these.
+#[allow(unused_imports)]
+pub use bangfu_testkit::{Clock, HandDevice, T0_MS};
 pub const COUNTY: &str = "360722";
 pub const TOWNSHIP: &str = "360722/360722100";
 pub const VILLAGE: &str = "360722/360722100/360722100201";
 pub const VILLAGE2: &str = "360722/360722100/360722100202";
-
-/// A device making operations with consecutive seqs and increasing HLCs.
-#[derive(Debug, Clone)]
-pub struct Device {
-    pub id: Uuid,
-    pub author: Uuid,
-    pub seq: u64,
-    pub wall_ms: u64,
-    n: u128,
-}
-
-impl Device {
-    pub fn new(n: u128) -> Device {
-        Device {
-            id: Uuid::from_u128(0xd000_0000 + n),
-            author: Uuid::from_u128(0xa000_0000 + n),
-            seq: 0,
-            wall_ms: T0_MS,
-            n: n << 64,
-        }
-    }
-
-    /// The next operation of this device.
-    pub fn op(
-        &mut self,
-        entity: &str,
-        id: Uuid,
-        create: bool,
-        fields: Value,
-        scope: &str,
-    ) -> Operation {
-        self.seq += 1;
-        self.wall_ms += 1;
-        let fields = match fields {
-            Value::Object(m) => m.into_iter().collect(),
-            _ => panic!("fields must be an object"),
-        };
-        Operation {
-            op_id: Uuid::from_u128(
-                0x0b00_0000_0000_0000_0000_0000_0000_0000 | self.n | u128::from(self.seq),
-            ),
-            origin_device: self.id,
-            origin_seq: self.seq,
-            hlc: Hlc::new(self.wall_ms, 0),
-            entity: entity.to_owned(),
-            entity_id: id,
-            create,
-            fields,
-            base: Default::default(),
-            scope_path: scope.to_owned(),
-            schema_version: OP_SCHEMA_VERSION,
-            author: self.author,
-            recorded_at: "2024-05-01T10:00:00+08:00".parse().expect("timestamp"),
-        }
-    }
-
-    pub fn push(&self, ops: Vec<Operation>) -> PushRequest {
-        PushRequest::new(self.id, ops)
-    }
-}
 
 pub fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
@@ -100,7 +39,7 @@ pub fn household_scope(i: u128) -> String {
 
 /// Areas, a unit, a cadre and `households` households (alternately in two villages), each paired
 /// with the cadre: valid creations in dependency order.
-pub fn county_ops(dev: &mut Device, households: u128) -> Vec<Operation> {
+pub fn county_ops(dev: &mut HandDevice, households: u128) -> Vec<Operation> {
     let mut ops = vec![
         dev.op("area", id(COUNTY_ID), true, json!({"code": "360722", "name": "信丰县", "level": "county"}), COUNTY),
         dev.op(
@@ -186,7 +125,7 @@ pub fn visit(i: u128) -> Value {
 
 pub const VISIT_BASE: u128 = 10_000_000;
 
-pub fn visit_op(dev: &mut Device, n: u128, households: u128) -> Operation {
+pub fn visit_op(dev: &mut HandDevice, n: u128, households: u128) -> Operation {
     let h = n % households;
     dev.op(
         "visit",
@@ -216,7 +155,7 @@ pub fn sign_in_admin(storage: &bangfu_server::SqliteStorage, device: Uuid) -> St
 /// paired with every household of [`county_ops`]. Field records (visits, contacts, income …) are
 /// authored by a person, so tests push them with this account; its operations carry the cadre as
 /// author from now on.
-pub fn sign_in_cadre(storage: &bangfu_server::SqliteStorage, device: &mut Device) -> String {
+pub fn sign_in_cadre(storage: &bangfu_server::SqliteStorage, device: &mut HandDevice) -> String {
     use bangfu_server::auth::{AccessStorage, AccountError, NewAccount, Role};
     device.author = id(CADRE_ID);
     let new = NewAccount {

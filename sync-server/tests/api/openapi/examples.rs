@@ -22,6 +22,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::harness::{Server, start_as};
+use super::spec::resolve;
 
 /// The county office account of the test server: the sign-in example's name and password, so
 /// that the sign-in example signs in.
@@ -50,17 +51,6 @@ async fn start(doc: &Value) -> Server {
     let device: Uuid = EXAMPLE_DEVICE.parse().expect("the example device id");
     let (username, password) = county_credentials(doc);
     start_as(&username, &password, device).await
-}
-
-/// `schema` with its `$ref`s followed (within the document).
-fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
-    match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => {
-            let pointer = r.strip_prefix('#').expect("a local $ref");
-            resolve(doc, doc.pointer(pointer).expect("the $ref resolves"))
-        }
-        None => schema,
-    }
 }
 
 /// Two schemas that must both hold, as one (`b`'s keywords win; properties and required are
