@@ -26,6 +26,7 @@ use bangfu_app::session::{EnrolRequest, Session, SetPinRequest, UnlockRequest};
 use bangfu_app::sync::{SyncProgress, SyncReport, SyncStatus};
 use bangfu_app::sync_run::{Syncer, fetch_photo};
 use bangfu_app::tasks::{TaskList, TasksQuery};
+use bangfu_app::village::{VillageOverview, VillageQuery};
 use bangfu_app::visit::{
     DraftNewRequest, DraftQuery, DraftRef, PhotoQuery, PhotoRemoveRequest, VisitDraft,
     VisitFinished,
@@ -278,6 +279,11 @@ async fn sync_now(shell: State<'_, Shell>, on_progress: Channel<SyncProgress>) -
         .map_err(|e| e.body())
 }
 
+#[tauri::command]
+async fn village_overview(shell: State<'_, Shell>, req: VillageQuery) -> Cmd<VillageOverview> {
+    shell.call(move |app| app.village_overview(req)).await
+}
+
 /// Starts the app (the desktop `main` and Android's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -311,6 +317,7 @@ pub fn run() {
             income_save,
             sync_status,
             sync_now,
+            village_overview,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -55,16 +55,16 @@ pub fn seed_with_photos(
     // The images first: no record ever names a photo the server does not have.
     let stored = store_demo_images(photos()?)?;
     println!("demo photos: {stored} images in the photo store");
-    let ds = generate(&DemoConfig {
-        households,
-        ..DemoConfig::default()
-    });
+    // The demo's year ends today (the county's date): the app, whose clock says the same day,
+    // shows a present with most work done and a few lapses, not a year of work overdue.
+    let tz = FixedOffset::east_opt(8 * 3600).context("UTC+8")?;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let ds = generate(&DemoConfig::ending_on(today, households));
     let device = Uuid::now_v7();
     let now = now_ms();
     let token_owner = crate::auth::county_token(&storage, "xianban", DEMO_PASSWORD, device, now)
         .map_err(|e| anyhow::anyhow!("cannot create the county account: {e}"))?;
     drop(token_owner);
-    let tz = FixedOffset::east_opt(8 * 3600).context("UTC+8")?;
     let ops = dataset_operations(
         &ds,
         ImportStamp {

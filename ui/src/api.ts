@@ -39,6 +39,8 @@ import type {
   TaskList,
   TasksQuery,
   UnlockRequest,
+  VillageOverview,
+  VillageQuery,
   VisitDraft,
   VisitFinished,
 } from './bindings';
@@ -106,4 +108,7 @@ export const api = {
     channel.onmessage = onProgress;
     return call(invoke<SyncReport>('sync_now', { onProgress: channel }));
   },
+
+  villageOverview: (req: VillageQuery) =>
+    call(invoke<VillageOverview>('village_overview', { req })),
 };

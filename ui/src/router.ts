@@ -31,6 +31,7 @@ export const router = createRouter({
       props: (r) => ({ id: r.params.id, quarter: r.query.quarter ?? null }),
     },
     { path: '/sync', component: () => import('./views/SyncView.vue'), meta: { tab: true } },
+    { path: '/village', component: () => import('./views/VillageView.vue'), meta: { tab: true } },
   ],
 });
 

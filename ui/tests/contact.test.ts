@@ -18,13 +18,40 @@ describe('记录联系 (contact log)', () => {
     expectNoPageErrors(page);
   });
 
-  test('a time in the future is refused at the field', async () => {
+  test('the time is picked in Chinese (no mm/dd/yyyy), never after today', async () => {
     const page = await open(`/households/${HH(1)}/contact`);
-    await page.locator('[data-test=contact-at] input').fill('2031-01-01T10:00');
+    const field = page.locator('[data-test=contact-at]');
+    await expect(field.locator('input').getAttribute('placeholder')).resolves.toBe('不选为现在');
+    await expect(field.locator('input').getAttribute('type')).resolves.not.toBe('datetime-local');
+    await field.click();
+    const picker = page.locator('[data-test=datetime-picker]');
+    await picker.waitFor();
+    // Chinese columns; the last year offered is the session's (2025): nothing in the future.
+    const years = await picker.locator('.van-picker-column').first().locator('.van-picker-column__item').allTextContents();
+    expect(years.at(-1)).toBe('2025年');
+    await expect(picker.textContent()).resolves.toMatch(/12月.*20日/);
+    await picker.locator('.van-picker__confirm').click();
+    await expect(field.locator('input').inputValue()).resolves.toMatch(/^2025年12月20日 \d{2}:\d{2}$/);
     await page.locator('[data-test=contact-save]').click();
-    await page.getByText('联系时间晚于现在。请选择已经发生的联系时间。').first().waitFor();
+    await page.locator('[data-test=household]').waitFor();
     const [call] = await callsOf(page, 'record_contact');
-    expect(call.args.req.at).toMatch(/^2031-01-01T10:00:00\+08:00$/);
+    expect(call.args.req.at).toMatch(/^2025-12-20T\d{2}:\d{2}:00\+08:00$/);
+    expectNoPageErrors(page);
+  });
+
+  test("the app's refusal of the time is shown at the field", async () => {
+    const page = await open(`/households/${HH(1)}/contact`, {
+      fail: {
+        record_contact: {
+          code: 'invalid',
+          message: '有内容需要修改。',
+          retry_after_s: null,
+          fields: [{ field: 'at', code: 'in_future', message: '联系时间晚于现在。请选择已经发生的联系时间。' }],
+        },
+      },
+    });
+    await page.locator('[data-test=contact-save]').click();
+    await page.locator('[data-test=contact-at] .van-field__error-message').getByText('联系时间晚于现在').waitFor();
   });
 
   test('a full disk', async () => {

@@ -12,6 +12,8 @@
 //!   village; a township station's township; the county office's county) and the slice of the
 //!   store the rules engine needs for them.
 //! - [`tasks`]: 我的任务 — obligations and alerts of the rules engine, overdue first, in words.
+//! - [`village`]: 村情 — a first secretary's villages: each cadre's owed, overdue and done work
+//!   this quarter.
 //! - [`households`]: 我的帮扶户 — the paged, searchable household list.
 //! - [`household`]: the household page — profile, members (ID numbers masked), pairings, one
 //!   timeline.
@@ -50,6 +52,7 @@ pub mod session;
 pub mod sync;
 pub mod sync_run;
 pub mod tasks;
+pub mod village;
 pub mod visit;
 
 use std::path::{Path, PathBuf};
@@ -160,6 +163,7 @@ pub const COMMANDS: &[&str] = &[
     "income_save",
     "sync_status",
     "sync_now",
+    "village_overview",
 ];
 
 /// The store's file name in the data directory.

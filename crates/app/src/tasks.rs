@@ -76,6 +76,8 @@ pub struct Task {
     pub by_when: String,
     /// Who owes it, when it is not the signed-in person.
     pub owner_name: Option<String>,
+    /// The person who owes it (none when a unit or nobody does): the task list's filter by cadre.
+    pub owner_id: Option<Uuid>,
     /// The signed-in person owes it.
     pub mine: bool,
 }
@@ -182,7 +184,7 @@ impl App {
 }
 
 /// Villages where the person is first secretary or team member on `day`.
-fn team_villages(scope: &Scope, day: NaiveDate) -> BTreeSet<Uuid> {
+pub(crate) fn team_villages(scope: &Scope, day: NaiveDate) -> BTreeSet<Uuid> {
     scope
         .me
         .roles
@@ -320,6 +322,10 @@ pub(crate) fn task(
         what: words::what(o, &name, &unit, as_of),
         by_when: words::by_when(status, o.opens_on, o.due_on, as_of),
         owner_name: (!mine).then(|| names.owner(&o.owner)),
+        owner_id: match o.owner {
+            Owner::Person(p) => Some(p),
+            _ => None,
+        },
         mine,
     }
 }

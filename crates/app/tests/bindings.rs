@@ -29,6 +29,8 @@ fn export_all(cfg: &Config) {
         session::SetPinRequest,
         tasks::TasksQuery,
         tasks::TaskList,
+        village::VillageQuery,
+        village::VillageOverview,
         households::HouseholdQuery,
         households::HouseholdList,
         household::HouseholdPageQuery,

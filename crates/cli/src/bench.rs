@@ -87,6 +87,7 @@ fn rules(households: usize, seed: u64) -> Result<()> {
         households,
         seed,
         year: 2025,
+        today: None,
     };
     let as_of = bangfu_demo::demo_as_of(&config);
     let t = Instant::now();

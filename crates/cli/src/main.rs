@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use bangfu_core::{Dataset, dataset_from_json, dataset_to_json};
 use bangfu_store::Store;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use clap::{Parser, Subcommand};
 
 /// mimalloc, as in the app (src-tauri) and the server: applying a pulled page frees thousands of
@@ -51,9 +51,12 @@ enum Command {
         households: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// The year of records to generate.
+        /// The year of records to generate ("today" is its December 20).
         #[arg(long, default_value_t = 2025)]
         year: i32,
+        /// The demo's last day instead, YYYY-MM-DD (its year is the demo year; overrides --year).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<NaiveDate>,
         #[arg(long, value_name = "FILE.json")]
         out: PathBuf,
     },
@@ -118,6 +121,7 @@ fn run(cli: Cli) -> Result<()> {
             households,
             seed,
             year,
+            today,
             out,
         } => {
             if households == 0 {
@@ -126,7 +130,8 @@ fn run(cli: Cli) -> Result<()> {
             let config = bangfu_demo::DemoConfig {
                 households,
                 seed,
-                year,
+                year: today.map_or(year, |d| d.year()),
+                today,
             };
             let ds = bangfu_demo::generate(&config);
             write_json(&out, &ds)?;

@@ -21,6 +21,7 @@ fn main() {
         households: usize::try_from(arg(0, 25_000)).unwrap_or(25_000),
         seed: arg(1, 2023),
         year: i32::try_from(arg(2, 2025)).unwrap_or(2025),
+        today: None,
     };
     let t = Instant::now();
     let ds = generate(&config);

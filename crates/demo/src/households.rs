@@ -97,7 +97,8 @@ fn key_dates(
     match category {
         Category::Lifted => (None, None),
         Category::MonitoredOld(_) => (Some(day_in(rng, old_lo, ymd(y - 1, 12, 1))), None),
-        Category::MonitoredNew { .. } => (Some(mid_month(rng)), None),
+        // (Before "today" when the demo ends early in the year.)
+        Category::MonitoredNew { .. } => (Some(mid_month(rng).min(add_days(g.as_of, -10))), None),
         Category::Unpaired(_) => {
             let back = if chance(rng, 0.5) { 25 } else { 7 };
             (Some(add_days(g.as_of, -back)), None)

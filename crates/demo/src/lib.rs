@@ -14,7 +14,9 @@
 //! **"Today" of the demo** ([`demo_as_of`]) is December 20 of the demo year. Then Q1–Q3 are
 //! history (done, late or overdue), the Q4 visits and December's first-secretary visits are still
 //! open, the Q4 income window (Dec 25 – Jan 5) has not opened yet, and the Q4 ledgers (due Dec 31)
-//! are open, mostly not yet handed in.
+//! are open, mostly not yet handed in. A demo for trying the app ends on the day it is made
+//! instead ([`DemoConfig::ending_on`]): nothing is dated after that day (but the planted visit
+//! of a phone with a wrong clock), and what the year plants after it is left out.
 //!
 //! **Planted lapses:**
 //! - cadres who left during the year (R5): most succeeded the next day by a person put into the
@@ -49,7 +51,7 @@ mod work;
 mod world;
 
 use bangfu_core::{Dataset, MonitoringLine};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 pub use crate::images::{DemoImage, DemoImageKind, demo_images};
@@ -62,9 +64,28 @@ pub struct DemoConfig {
     pub households: usize,
     /// Seed of the random stream: the same seed gives the same dataset.
     pub seed: u64,
-    /// The demo year: tracking starts on its Jan 1 and "today" is its Dec 20. 2022–2026 are
-    /// covered by the holiday calendar.
+    /// The demo year: tracking starts on its Jan 1 and "today" is its Dec 20 (unless `today`
+    /// says otherwise). 2022–2026 are covered by the holiday calendar.
     pub year: i32,
+    /// The demo's last day, when it is not December 20 of `year`: a demo made for trying the app
+    /// ends on the day it is made ([`DemoConfig::ending_on`]), so that the app, whose clock says
+    /// the same day, shows a realistic present (most work done, a few lapses). Its year is the
+    /// demo year (it wins over a `year` that disagrees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<NaiveDate>,
+}
+
+impl DemoConfig {
+    /// A demo of `households` households (default seed) whose year ends on `today`: its records
+    /// run from January 1 of that year (income from the year before) up to `today`.
+    pub fn ending_on(today: NaiveDate, households: usize) -> DemoConfig {
+        DemoConfig {
+            households,
+            year: today.year(),
+            today: Some(today),
+            ..DemoConfig::default()
+        }
+    }
 }
 
 impl Default for DemoConfig {
@@ -73,13 +94,16 @@ impl Default for DemoConfig {
             households: 300,
             seed: 2023,
             year: 2025,
+            today: None,
         }
     }
 }
 
-/// The demo's "today": December 20 of the demo year.
+/// The demo's "today": [`DemoConfig::today`], or else December 20 of the demo year.
 pub fn demo_as_of(config: &DemoConfig) -> NaiveDate {
-    util::ymd(config.year, 12, 20)
+    config
+        .today
+        .unwrap_or_else(|| util::ymd(config.year, 12, 20))
 }
 
 /// The demo monitoring line (yuan per person and year) for `year`, in a demo of `demo_year`.
@@ -118,11 +142,12 @@ pub fn generate(config: &DemoConfig) -> Dataset {
     plan::flags(&mut g, &mut world);
     let household_ids = households::generate_all(&mut g, &world);
     work::unit_records(&mut g, &world, &household_ids);
-    for year in config.year - 1..=config.year + 1 {
+    let demo_year = g.year;
+    for year in demo_year - 1..=demo_year + 1 {
         g.ds.monitoring_lines.push(MonitoringLine {
             year,
             region_code: "360000".to_owned(),
-            yuan_per_person: line_yuan(config.year, year),
+            yuan_per_person: line_yuan(demo_year, year),
             source: "演示数据：江西省防止返贫监测范围（示例）".to_owned(),
         });
     }

@@ -333,11 +333,19 @@ fn plan_departures(g: &mut Gen, world: &mut World, staff: &[Staff]) {
     for (i, &c) in rest.iter().enumerate() {
         let gap = i < n_gap;
         let (on, next) = if gap {
-            let on = day_in(&mut g.rng, ymd(g.year, 3, 1), ymd(g.year, 10, 15));
+            let on = day_in(
+                &mut g.rng,
+                ymd(g.year, 3, 1).min(add_days(as_of, -60)),
+                ymd(g.year, 10, 15).min(add_days(as_of, -50)),
+            );
             let days = g.rng.random_range(5..=45);
             (on, add_days(on, days).min(add_days(as_of, -5)))
         } else {
-            let on = day_in(&mut g.rng, ymd(g.year, 2, 1), ymd(g.year, 11, 20));
+            let on = day_in(
+                &mut g.rng,
+                ymd(g.year, 2, 1).min(add_days(as_of, -30)),
+                ymd(g.year, 11, 20).min(add_days(as_of, -10)),
+            );
             (on, add_days(on, 1))
         };
         let reasons: &[PairingEndReason] = if gap {
@@ -412,6 +420,10 @@ fn rotate_one_first_secretary(g: &mut Gen, world: &mut World) {
     }
     let v = g.rng.random_range(0..world.villages.len());
     let (old_to, new_from) = (ymd(g.year, 6, 20), ymd(g.year, 7, 6));
+    if new_from > g.as_of {
+        // A demo ending before the rotation: it has not happened yet.
+        return;
+    }
     let Some(old) = world.villages[v].first_secretaries.first().copied() else {
         return;
     };

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use bangfu_core::{Dataset, MonitoredKind, PairingEndReason, Settings};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rand::SeedableRng;
 use uuid::Uuid;
 
@@ -31,14 +31,17 @@ pub(crate) struct Gen {
 
 impl Gen {
     pub(crate) fn new(config: &DemoConfig) -> Gen {
-        let year_start = ymd(config.year, 1, 1);
+        // The year of "today" (`DemoConfig::today` wins over a `year` that disagrees).
+        let as_of = crate::demo_as_of(config);
+        let year = as_of.year();
+        let year_start = ymd(year, 1, 1);
         Gen {
             rng: DemoRng::seed_from_u64(config.seed),
             ds: Dataset::empty(Settings::with_tracking_start(year_start)),
-            year: config.year,
-            as_of: crate::demo_as_of(config),
+            year,
+            as_of,
             year_start,
-            era_start: ymd(config.year.min(2022) - 1, 1, 1),
+            era_start: ymd(year.min(2022) - 1, 1, 1),
             id_numbers: HashSet::new(),
         }
     }

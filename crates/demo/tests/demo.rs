@@ -13,6 +13,7 @@ fn config(households: usize, seed: u64) -> DemoConfig {
         households,
         seed,
         year: 2025,
+        today: None,
     }
 }
 
@@ -254,6 +255,7 @@ fn tiny_demos_and_other_years_are_valid_too() {
             households,
             seed: 9,
             year,
+            today: None,
         };
         let ds = generate(&cfg);
         assert_eq!(ds.households.len(), households);
@@ -262,4 +264,102 @@ fn tiny_demos_and_other_years_are_valid_too() {
             panic!("{households}/{year}: {}", errors[0]);
         }
     }
+}
+
+/// Every dated field record of `ds` on or before `day`, but the planted visit of a phone with a
+/// wrong clock: the records after `day`.
+fn records_after(ds: &Dataset, day: chrono::NaiveDate) -> Vec<String> {
+    let mut late = Vec::new();
+    for v in &ds.visits {
+        if v.day() > day && v.day().year() != 2036 {
+            late.push(format!("visit {}", v.day()));
+        }
+    }
+    for c in &ds.contacts {
+        if c.at.date_naive() > day {
+            late.push(format!("contact {}", c.at));
+        }
+    }
+    for r in &ds.income_records {
+        if r.collected_on > day {
+            late.push(format!("income {}", r.collected_on));
+        }
+    }
+    for e in &ds.evaluations {
+        if e.evaluated_on > day {
+            late.push(format!("evaluation {}", e.evaluated_on));
+        }
+    }
+    for p in &ds.pairings {
+        if p.start > day || p.end.is_some_and(|e| e > day) {
+            late.push(format!("pairing {} – {:?}", p.start, p.end));
+        }
+    }
+    late
+}
+
+#[test]
+fn a_demo_ending_on_any_day_is_valid_and_holds_nothing_after_that_day() {
+    for today in [
+        "2026-01-10",
+        "2026-03-15",
+        "2026-07-01",
+        "2026-12-07",
+        "2025-12-31",
+    ] {
+        let today: chrono::NaiveDate = today.parse().expect("a day");
+        let cfg = DemoConfig::ending_on(today, 300);
+        assert_eq!(demo_as_of(&cfg), today);
+        let ds = generate(&cfg);
+        assert_eq!(ds.settings.tracking_start.year(), today.year());
+        if let Err(errors) = validate_dataset(&ds) {
+            panic!("{today}: {}", errors[0]);
+        }
+        let late = records_after(&ds, today);
+        assert!(late.is_empty(), "{today}: {late:?}");
+    }
+}
+
+#[test]
+fn a_demo_ending_today_shows_most_work_done_and_a_few_lapses() {
+    // What `bangfu-server demo` made on 2026-12-07 shows the app that day.
+    let today: chrono::NaiveDate = "2026-12-07".parse().expect("a day");
+    let ds = generate(&DemoConfig::ending_on(today, 300));
+    let obs = obligations(&ds, today);
+    let due: Vec<_> = obs.iter().filter(|o| o.due_on <= today).collect();
+    let overdue = due.iter().filter(|o| o.status == Status::Overdue).count();
+    let done = due.iter().filter(|o| o.status == Status::Done).count();
+    assert!(overdue > 0, "a few lapses are planted");
+    assert!(
+        done >= 3 * overdue,
+        "most work due by today is done: {done} done, {overdue} overdue of {}",
+        due.len()
+    );
+    // A typical cadre has a lapse or two, not a year of them.
+    let mut per_cadre: HashMap<uuid::Uuid, usize> = HashMap::new();
+    for p in ds.pairings.iter().filter(|p| p.active_on(today)) {
+        per_cadre.entry(p.cadre_id).or_default();
+    }
+    for o in due.iter().filter(|o| o.status == Status::Overdue) {
+        if let bangfu_core::rules::Owner::Person(p) = o.owner
+            && let Some(n) = per_cadre.get_mut(&p)
+        {
+            *n += 1;
+        }
+    }
+    let mut counts: Vec<usize> = per_cadre.into_values().collect();
+    counts.sort_unstable();
+    let median = counts[counts.len() / 2];
+    assert!(
+        median <= 2,
+        "a typical cadre has {median} overdue tasks: {counts:?}"
+    );
+    // Nothing the app shows as overdue is older than the demo's year.
+    let oldest = due
+        .iter()
+        .filter(|o| o.status == Status::Overdue)
+        .map(|o| o.due_on)
+        .min()
+        .expect("an overdue obligation");
+    assert!(oldest.year() >= today.year() - 1, "overdue since {oldest}");
 }

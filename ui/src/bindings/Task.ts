@@ -35,6 +35,10 @@ by_when: string,
  */
 owner_name: string | null, 
 /**
+ * The person who owes it (none when a unit or nobody does): the task list's filter by cadre.
+ */
+owner_id: string | null, 
+/**
  * The signed-in person owes it.
  */
 mine: boolean, };

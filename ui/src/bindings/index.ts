@@ -2,6 +2,7 @@
 export type * from './Account';
 export type * from './AlertItem';
 export type * from './AppError';
+export type * from './CadreLoad';
 export type * from './CheckItem';
 export type * from './CheckStatus';
 export type * from './ClassEntry';
@@ -71,6 +72,9 @@ export type * from './TaskStatus';
 export type * from './TasksQuery';
 export type * from './TimelineEntry';
 export type * from './UnlockRequest';
+export type * from './VillageOverview';
+export type * from './VillageQuery';
+export type * from './VillageSummary';
 export type * from './VisitDraft';
 export type * from './VisitEntry';
 export type * from './VisitFinished';

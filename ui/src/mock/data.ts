@@ -10,6 +10,7 @@ import type {
   SyncStatus,
   Task,
   TimelineEntry,
+  VillageOverview,
 } from '../bindings';
 
 export const TODAY = '2025-12-20';
@@ -58,6 +59,7 @@ const task = (over: Partial<Task> & Pick<Task, 'key' | 'rule' | 'kind' | 'status
   opens_on: '2025-10-01',
   days_left: 11,
   owner_name: null,
+  owner_id: null,
   mine: true,
   ...over,
 });
@@ -121,6 +123,81 @@ export const tasks: Task[] = [
     by_when: '12月25日开始，2026年1月31日前完成',
   }),
 ];
+
+/** The first secretary of 上乐村 (scenario `secretary`). */
+export const SECRETARY = '01930000-0000-7000-8000-00000000bbbb';
+export const CADRE_WANG = '01930000-0000-7000-8000-00000000c001';
+export const CADRE_ZHOU = '01930000-0000-7000-8000-00000000c002';
+
+/** What the first secretary sees besides her own tasks: her village's cadres' and a unit's. */
+export const othersTasks: Task[] = [
+  task({
+    key: 'R3:3:2025-Q3',
+    rule: 'R3',
+    kind: 'visit',
+    status: 'overdue',
+    household_id: hid(3),
+    household_name: '黄志强',
+    period: '2025-Q3',
+    due_on: '2025-09-30',
+    days_left: -81,
+    what: '上门走访脱贫户黄志强户，核查“两不愁三保障”和饮水安全（2025年第三季度）',
+    by_when: '已逾期 81 天（应于9月30日前完成）',
+    owner_name: '王建华',
+    owner_id: CADRE_WANG,
+    mine: false,
+  }),
+  task({
+    key: 'R3:5:2025-Q4',
+    rule: 'R3',
+    kind: 'visit',
+    status: 'open',
+    household_id: hid(5),
+    household_name: '钟国华',
+    due_on: '2025-12-31',
+    what: '上门走访脱贫户钟国华户，核查“两不愁三保障”和饮水安全（2025年第四季度）',
+    by_when: '12月31日前完成（还剩 11 天）',
+    owner_name: '周敏',
+    owner_id: CADRE_ZHOU,
+    mine: false,
+  }),
+  task({
+    key: 'W4:unit:2025-Q4',
+    rule: 'W4',
+    kind: 'ledger',
+    status: 'open',
+    household_id: null,
+    household_name: null,
+    village_name: null,
+    due_on: '2025-12-31',
+    what: '县财政局报送2025年第四季度帮扶台账',
+    by_when: '12月31日前完成（还剩 11 天）',
+    owner_name: '县财政局（帮扶干部空缺）',
+    owner_id: null,
+    mine: false,
+  }),
+];
+
+/** 村情 of the first secretary's village. */
+export const village: VillageOverview = {
+  as_of: TODAY,
+  quarter: '2025年第四季度',
+  villages: [
+    {
+      village_id: '01930000-0000-7000-8000-0000000000a1',
+      village_name: '上乐村',
+      township_name: '油山镇',
+      households: 7,
+      monitored: 3,
+      without_cadre: 1,
+      cadres: [
+        { person_id: CADRE_WANG, name: '王建华', unit_name: '县财政局', households: 3, owed: 2, overdue: 1, done: 4, me: false },
+        { person_id: CADRE_ZHOU, name: '周敏', unit_name: '县财政局', households: 2, owed: 1, overdue: 0, done: 3, me: false },
+        { person_id: SECRETARY, name: '李书记', unit_name: '县财政局', households: 0, owed: 5, overdue: 0, done: 9, me: true },
+      ],
+    },
+  ],
+};
 
 export const alerts: AlertItem[] = [
   {

@@ -49,6 +49,8 @@ export interface MockScenario {
   visitPhotos?: string[];
   /** `photo_bytes` answers after this many milliseconds (to watch how many are asked at once). */
   photoDelayMs?: number;
+  /** Signed in as the first secretary of 上乐村: her village's tasks too, and 村情. */
+  secretary?: boolean;
 }
 
 declare global {
@@ -88,7 +90,15 @@ export function installMock() {
   const scenario: MockScenario = window.__BANGFU_MOCK__ ?? {};
   const calls: { cmd: string; args: unknown }[] = [];
   window.__BANGFU_CALLS__ = calls;
-  let session = data.session(scenario.session);
+  let session = data.session(
+    scenario.secretary
+      ? {
+          account: { username: 'lishuji', display_name: '李书记', role: 'first_secretary', person_id: data.SECRETARY },
+          ...scenario.session,
+        }
+      : scenario.session,
+  );
+  const allTasks = scenario.noTasks ? [] : scenario.secretary ? [...data.tasks, ...data.othersTasks] : data.tasks;
   let wrongPins = 0;
   const drafts = new Map<string, VisitDraft>();
   const photos = new Map<string, Uint8Array>();
@@ -301,11 +311,11 @@ export function installMock() {
       case 'my_tasks':
         return {
           as_of: data.TODAY,
-          tasks: scenario.noTasks ? [] : data.tasks,
+          tasks: allTasks,
           alerts: scenario.noTasks ? [] : data.alerts,
-          overdue: scenario.noTasks ? 0 : data.tasks.filter((t) => t.status === 'overdue').length,
-          open: scenario.noTasks ? 0 : data.tasks.filter((t) => t.status === 'open').length,
-          upcoming: scenario.noTasks ? 0 : data.tasks.filter((t) => t.status === 'upcoming').length,
+          overdue: allTasks.filter((t) => t.status === 'overdue').length,
+          open: allTasks.filter((t) => t.status === 'open').length,
+          upcoming: allTasks.filter((t) => t.status === 'upcoming').length,
           calendar_uncovered: false,
         };
       case 'my_households': {
@@ -418,6 +428,10 @@ export function installMock() {
         return status;
       case 'sync_now':
         return syncNow(args as { onProgress?: { id: number } });
+      case 'village_overview':
+        return session.account?.role === 'first_secretary' || session.account?.role === 'team_member'
+          ? data.village
+          : { as_of: data.TODAY, quarter: data.village.quarter, villages: [] };
       default:
         return fail({ code: 'internal', message: `未知命令 ${cmd}`, retry_after_s: null, fields: [] });
     }

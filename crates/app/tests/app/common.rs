@@ -18,6 +18,7 @@ pub fn config() -> DemoConfig {
         households: 300,
         seed: 2023,
         year: 2025,
+        today: None,
     }
 }
 

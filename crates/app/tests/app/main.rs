@@ -7,4 +7,5 @@ mod scale;
 mod session;
 mod sync_now;
 mod sync_status;
+mod village;
 mod visit;

@@ -23,6 +23,7 @@ fn a_county_of_25000_households_lists_fast_from_cold() {
         households: 25_000,
         seed: 7,
         year: 2025,
+        today: None,
     };
     let t = Instant::now();
     let ds = bangfu_demo::generate(&config);
