@@ -22,6 +22,7 @@ use bangfu_app::contact::{ContactInput, ContactSaved};
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};
+use bangfu_app::evaluation::{EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved};
 use bangfu_app::session::{EnrolRequest, Session, SetPinRequest, UnlockRequest};
 use bangfu_app::sync::{SyncProgress, SyncReport, SyncStatus};
 use bangfu_app::sync_run::{Syncer, fetch_photo};
@@ -278,6 +279,16 @@ async fn sync_now(shell: State<'_, Shell>, on_progress: Channel<SyncProgress>) -
         .map_err(|e| e.body())
 }
 
+#[tauri::command]
+async fn evaluation_form(shell: State<'_, Shell>, req: EvaluationFormQuery) -> Cmd<EvaluationForm> {
+    shell.call(move |app| app.evaluation_form(req)).await
+}
+
+#[tauri::command]
+async fn evaluation_save(shell: State<'_, Shell>, req: EvaluationInput) -> Cmd<EvaluationSaved> {
+    shell.call(move |app| app.evaluation_save(req)).await
+}
+
 /// Starts the app (the desktop `main` and Android's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -311,6 +322,8 @@ pub fn run() {
             income_save,
             sync_status,
             sync_now,
+            evaluation_form,
+            evaluation_save,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use crate::calendar::Quarter;
 use crate::income::IncomeTotals;
 use crate::model::household::{Assistance, Household};
-use crate::model::income::IncomeRecord;
+use crate::model::income::{Fen, IncomeRecord};
 use crate::rules::r2_r3::household_owner;
 use crate::rules::{Alert, AlertDetail, Index, Obligation, Period, RuleId};
 
@@ -82,8 +82,9 @@ fn drop_over(before: i64, now: i64, threshold: u32) -> Option<u32> {
 }
 
 /// The household's records collected by `as_of`, one per quarter (the latest collected of a
-/// quarter if several are in force), ascending by quarter.
-fn records_by_quarter<'a>(
+/// quarter if several are in force), ascending by quarter. `records` are the household's records
+/// in force sorted by period then collection day, as [`Index::income_by_household`] holds them.
+pub fn records_by_quarter<'a>(
     records: &[&'a IncomeRecord],
     as_of: NaiveDate,
 ) -> Vec<(Quarter, &'a IncomeRecord)> {
@@ -95,6 +96,42 @@ fn records_by_quarter<'a>(
         }
     }
     out
+}
+
+/// D3's per-capita net income of a household, annualised: the net income of those of the four
+/// quarters ending with `quarter` that have a record in `by_quarter` (see [`records_by_quarter`]),
+/// scaled to a year (× 4 ÷ the number of quarters counted) and divided by `household_size`.
+/// Returns the figure in fen and the number of quarters counted; `None` when none of the four
+/// quarters has a record or `household_size` is 0. The below-the-line alert and the D5 evaluation
+/// both use this one computation.
+pub fn annualised_per_capita_fen(
+    by_quarter: &[(Quarter, &IncomeRecord)],
+    quarter: Quarter,
+    household_size: u32,
+) -> Option<(Fen, u32)> {
+    if household_size == 0 {
+        return None;
+    }
+    let mut sum = 0i128;
+    let mut n = 0i128;
+    let mut q = quarter;
+    for _ in 0..4 {
+        if let Ok(i) = by_quarter.binary_search_by_key(&q, |e| e.0) {
+            sum += i128::from(IncomeTotals::of(by_quarter[i].1).net_fen);
+            n += 1;
+        }
+        q = q.prev();
+    }
+    if n == 0 {
+        return None;
+    }
+    let per_capita = sum * 4 / (n * i128::from(household_size));
+    let per_capita = i64::try_from(per_capita).unwrap_or(if per_capita < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    });
+    Some((per_capita, u32::try_from(n).unwrap_or(4)))
 }
 
 pub(crate) fn alerts(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Alert>) {
@@ -119,33 +156,17 @@ pub(crate) fn alerts(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Alert>) 
         };
 
         // Annualised per-capita net income against the line of the quarter's year.
-        if record.household_size > 0
-            && let Some(line_fen) = index.monitoring_line_fen(household.village_id, quarter.year)
+        if let Some(line_fen) = index.monitoring_line_fen(household.village_id, quarter.year)
+            && let Some((per_capita, _)) =
+                annualised_per_capita_fen(&by_quarter, quarter, record.household_size)
+            && per_capita < line_fen
         {
-            let mut sum = 0i128;
-            let mut n = 0i128;
-            let mut q = quarter;
-            for _ in 0..4 {
-                if let Some(r) = find(q) {
-                    sum += i128::from(IncomeTotals::of(r).net_fen);
-                    n += 1;
-                }
-                q = q.prev();
-            }
-            let per_capita = sum * 4 / (n * i128::from(record.household_size));
-            let per_capita = i64::try_from(per_capita).unwrap_or(if per_capita < 0 {
-                i64::MIN
-            } else {
-                i64::MAX
+            raise(AlertDetail::IncomeBelowLine {
+                period: quarter,
+                income_record_id: record.id,
+                per_capita_fen: per_capita,
+                line_fen,
             });
-            if per_capita < line_fen {
-                raise(AlertDetail::IncomeBelowLine {
-                    period: quarter,
-                    income_record_id: record.id,
-                    per_capita_fen: per_capita,
-                    line_fen,
-                });
-            }
         }
 
         let previous = find(quarter.prev());
