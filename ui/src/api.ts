@@ -41,6 +41,10 @@ import type {
   UnlockRequest,
   VisitDraft,
   VisitFinished,
+  EvaluationForm,
+  EvaluationFormQuery,
+  EvaluationInput,
+  EvaluationSaved,
 } from './bindings';
 
 /** Turns whatever a rejected invoke carries into an AppError. */
@@ -106,4 +110,7 @@ export const api = {
     channel.onmessage = onProgress;
     return call(invoke<SyncReport>('sync_now', { onProgress: channel }));
   },
+
+  evaluationForm: (req: EvaluationFormQuery) => call(invoke<EvaluationForm>('evaluation_form', { req })),
+  evaluationSave: (req: EvaluationInput) => call(invoke<EvaluationSaved>('evaluation_save', { req })),
 };

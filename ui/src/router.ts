@@ -31,6 +31,11 @@ export const router = createRouter({
       props: (r) => ({ id: r.params.id, quarter: r.query.quarter ?? null }),
     },
     { path: '/sync', component: () => import('./views/SyncView.vue'), meta: { tab: true } },
+    {
+      path: '/households/:id/evaluation',
+      component: () => import('./views/EvaluationView.vue'),
+      props: (r) => ({ id: r.params.id, quarter: r.query.quarter ?? null }),
+    },
   ],
 });
 

@@ -533,8 +533,8 @@ impl App {
                     field: "outcome".into(),
                     code: bangfu_core::validate::codes::OUTCOME_CONTRADICTS_FINDINGS.into(),
                     message: format!(
-                        "提出风险消除须三项评估结论都为“是”，“{}”还没有确认。请核实后确认该项，或选择其他处理意见（如持续帮扶、调整帮扶计划）。",
-                        missing.join("”“")
+                        "提出风险消除须三项评估结论都为“是”，尚未确认：{}。请核实后确认，或选择其他处理意见（如持续帮扶、调整帮扶计划）。",
+                        missing.join("、")
                     ),
                 });
             }
