@@ -239,7 +239,7 @@ fn alert(
 mod tests {
     use uuid::Uuid;
 
-    use super::drop_over;
+    use super::{annualised_per_capita_fen, drop_over, records_by_quarter};
     use crate::calendar::Quarter;
     use crate::model::household::{HouseholdClass, MonitoredKind};
     use crate::model::income::MonitoringLine;
@@ -453,6 +453,34 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn d3_annualised_per_capita_counts_the_quarters_present_in_the_four() {
+        let mut f = Fixture::new();
+        let (hh, cadre) = paired_monitored(&mut f);
+        f.income(hh, cadre, q(2023, 2), d("2023-06-28"), 999_999, 1);
+        f.income(hh, cadre, q(2023, 4), d("2023-12-28"), 300_000, 2);
+        f.income(hh, cadre, q(2024, 2), d("2024-06-28"), 500_000, 2);
+        // A later collection of the same quarter replaces the earlier one.
+        f.income(hh, cadre, q(2024, 2), d("2024-07-02"), 600_000, 2);
+        let index = crate::rules::Index::new(&f.ds);
+        let records = index.income_by_household.get(&hh).expect("records");
+        let by_quarter = records_by_quarter(records, d("2024-07-10"));
+        // 2023-Q3 … 2024-Q2: 2023-Q4 and 2024-Q2 are present (2023-Q2 is outside the four):
+        // (3,000 + 6,000) × 4 / 2 quarters / 3 people = 6,000 yuan.
+        assert_eq!(
+            annualised_per_capita_fen(&by_quarter, q(2024, 2), 3),
+            Some((600_000, 2))
+        );
+        assert_eq!(annualised_per_capita_fen(&by_quarter, q(2024, 2), 0), None);
+        assert_eq!(annualised_per_capita_fen(&by_quarter, q(2025, 4), 3), None);
+        // Before the correction day, the first collection counts.
+        let by_quarter = records_by_quarter(records, d("2024-07-01"));
+        assert_eq!(
+            annualised_per_capita_fen(&by_quarter, q(2024, 2), 2),
+            Some((800_000, 2))
+        );
     }
 
     #[test]
