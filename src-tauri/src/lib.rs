@@ -19,10 +19,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bangfu_app::contact::{ContactInput, ContactSaved};
+use bangfu_app::evaluation::{
+    EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved,
+};
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};
-use bangfu_app::evaluation::{EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved};
 use bangfu_app::session::{EnrolRequest, Session, SetPinRequest, UnlockRequest};
 use bangfu_app::sync::{SyncProgress, SyncReport, SyncStatus};
 use bangfu_app::sync_run::{Syncer, fetch_photo};

@@ -324,7 +324,11 @@ impl App {
             if let Some(p) = index.people.get(&id) {
                 return Ok(p.name.clone());
             }
-            Ok(self.store.get_person(id)?.map(|p| p.name).unwrap_or_default())
+            Ok(self
+                .store
+                .get_person(id)?
+                .map(|p| p.name)
+                .unwrap_or_default())
         };
 
         // Income: the four quarters ending with the evaluated one, D3's annualised figure.
@@ -413,7 +417,11 @@ impl App {
             if let Some(pid) = m.plan_id
                 && !plan_risks.contains_key(&pid)
             {
-                let risks = self.store.get_plan(pid)?.map(|p| p.risks).unwrap_or_default();
+                let risks = self
+                    .store
+                    .get_plan(pid)?
+                    .map(|p| p.risks)
+                    .unwrap_or_default();
                 plan_risks.insert(pid, risks);
             }
         }
@@ -451,15 +459,20 @@ impl App {
         let income_c = income_criterion(&income, quarter);
         let guarantees_c = guarantees_criterion(checks.as_ref(), quarter, today);
         let risk_c = risk_criterion(&risks, &open_alerts, h.risks.is_empty());
-        let suggested_outcome = match (
-            income_c.suggested,
-            guarantees_c.suggested,
-            risk_c.suggested,
-        ) {
-            (true, true, true) => EvaluationOutcome::ProposeElimination,
-            (false, _, _) => EvaluationOutcome::AdjustPlan,
-            (true, false, _) => EvaluationOutcome::Strengthen,
-            _ => EvaluationOutcome::Continue,
+        // Income below the line: adjust the plan (the notice); a guarantee at risk: strengthen.
+        let below_line = matches!(
+            (income.annualised_per_capita_fen, line_fen),
+            (Some(pc), Some(line)) if pc < line
+        );
+        let suggested_outcome = if income_c.suggested && guarantees_c.suggested && risk_c.suggested
+        {
+            EvaluationOutcome::ProposeElimination
+        } else if below_line {
+            EvaluationOutcome::AdjustPlan
+        } else if !guarantees_c.suggested {
+            EvaluationOutcome::Strengthen
+        } else {
+            EvaluationOutcome::Continue
         };
 
         let existing = match in_force_of(&index, h.id, quarter) {
@@ -694,12 +707,13 @@ fn guarantees_criterion(
                 .filter(|x| x.status == CheckStatus::Risk)
                 .map(|x| words::check_item(x.item))
                 .collect();
-            let when = format!("最近一次走访（{}，{}）", words::day(c.visited_on, today), c.visitor_name);
+            let when = format!(
+                "最近一次走访（{}，{}）",
+                words::day(c.visited_on, today),
+                c.visitor_name
+            );
             if !at_risk.is_empty() {
-                (
-                    false,
-                    format!("{when}发现{}有风险。", at_risk.join("、")),
-                )
+                (false, format!("{when}发现{}有风险。", at_risk.join("、")))
             } else if c.visited_on < quarter.first_day() {
                 (
                     false,
@@ -745,17 +759,21 @@ fn risk_criterion(
             .iter()
             .filter(|m| matches!(m.status, MeasureStatus::Planned | MeasureStatus::InProgress))
             .collect();
-        if let Some(m) = finished.first() {
-            done.push(format!("{name}（{}已完成）", measure_kind_zh(m.kind)));
-        } else if let Some(m) = ongoing.first() {
+        let kinds = |list: &[&MeasureRow]| {
+            let mut names: Vec<&str> = list.iter().map(|m| measure_kind_zh(m.kind)).collect();
+            names.dedup();
+            names.join("、")
+        };
+        if !finished.is_empty() {
+            done.push(format!("{name}（{}已完成）", kinds(&finished)));
+        } else if !ongoing.is_empty() {
+            let started = ongoing
+                .iter()
+                .any(|m| m.status == MeasureStatus::InProgress);
             problems.push(format!(
                 "{name}的措施（{}）还在{}",
-                measure_kind_zh(m.kind),
-                if m.status == MeasureStatus::Planned {
-                    "计划中"
-                } else {
-                    "实施中"
-                }
+                kinds(&ongoing),
+                if started { "实施中" } else { "计划中" }
             ));
         } else {
             problems.push(format!("{name}没有针对的帮扶措施"));

@@ -1,8 +1,6 @@
 //! 帮扶成效评估 (D5): the pre-filled form, saving, corrections, and every refusal (nothing saved).
 
-use bangfu_app::evaluation::{
-    Criterion, EvaluationFormQuery, EvaluationInput, EvaluationState,
-};
+use bangfu_app::evaluation::{Criterion, EvaluationFormQuery, EvaluationInput, EvaluationState};
 use bangfu_app::household::{HouseholdPageQuery, TimelineEntry};
 use bangfu_app::tasks::{TaskKind, TasksQuery};
 use bangfu_core::income::IncomeTotals;
@@ -105,14 +103,22 @@ fn d5_form_is_prefilled_from_the_households_income_checks_and_risks() {
         .expect("form");
     assert_eq!(form.quarter, "2025-Q4");
     assert_eq!(form.state, EvaluationState::Open);
-    assert_eq!((form.opens_on, form.due_on), (d("2025-12-25"), d("2026-01-31")));
+    assert_eq!(
+        (form.opens_on, form.due_on),
+        (d("2025-12-25"), d("2026-01-31"))
+    );
     assert!(form.existing.is_none());
     assert_eq!(form.class, Some(HouseholdClass::Monitored));
 
     // Income: the four quarters of 2025, and D3's annualised per-capita net income, computed
     // here by hand from the demo's records in force.
     let ds = f.ds();
-    let quarters: Vec<&str> = form.income.quarters.iter().map(|x| x.quarter.as_str()).collect();
+    let quarters: Vec<&str> = form
+        .income
+        .quarters
+        .iter()
+        .map(|x| x.quarter.as_str())
+        .collect();
     assert_eq!(quarters, ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4"]);
     let records: Vec<&bangfu_core::IncomeRecord> = rules::in_force(&ds.income_records)
         .filter(|r| r.household_id == hid && r.period.year == 2025)
@@ -180,7 +186,11 @@ fn d5_form_is_prefilled_from_the_households_income_checks_and_risks() {
     assert!(form.criteria.iter().all(|c| !c.evidence.is_empty()));
 
     // Risks: the household's own, each with measures of its plan; every measure is listed once.
-    let h = ds.households.iter().find(|h| h.id == hid).expect("household");
+    let h = ds
+        .households
+        .iter()
+        .find(|h| h.id == hid)
+        .expect("household");
     let risks: Vec<_> = form.risks.iter().map(|r| r.risk).collect();
     assert_eq!(risks, h.risks);
     let measures = ds.measures.iter().filter(|m| m.household_id == hid).count();
@@ -199,15 +209,24 @@ fn d5_form_is_prefilled_from_the_households_income_checks_and_risks() {
         form.suggested_outcome == EvaluationOutcome::ProposeElimination,
         all
     );
-    if !form.criteria[0].suggested {
-        assert_eq!(form.suggested_outcome, EvaluationOutcome::AdjustPlan);
-    }
+    let below = form
+        .income
+        .annualised_per_capita_fen
+        .is_some_and(|pc| pc < line * 100);
+    assert_eq!(
+        form.suggested_outcome == EvaluationOutcome::AdjustPlan,
+        below,
+        "the plan is adjusted when income is below the line"
+    );
 }
 
 #[test]
 fn d5_saving_an_evaluation_records_it_for_sync_and_the_task_is_done() {
     let (mut f, hid) = cadre_with(Assistance::Monitored);
-    assert!(d5_task_listed(&f, hid, "2025-Q4"), "the 2025-Q4 evaluation is owed");
+    assert!(
+        d5_task_listed(&f, hid, "2025-Q4"),
+        "the 2025-Q4 evaluation is owed"
+    );
     assert_eq!(unsynced(&f, hid), 0);
     let saved = f
         .app
@@ -232,9 +251,11 @@ fn d5_saving_an_evaluation_records_it_for_sync_and_the_task_is_done() {
         .app
         .household_page(HouseholdPageQuery { household_id: hid })
         .expect("page");
-    assert!(page.timeline.iter().any(
-        |x| matches!(x, TimelineEntry::Evaluation(v) if v.id == saved.id && !v.corrected)
-    ));
+    assert!(
+        page.timeline
+            .iter()
+            .any(|x| matches!(x, TimelineEntry::Evaluation(v) if v.id == saved.id && !v.corrected))
+    );
     let form = f
         .app
         .evaluation_form(EvaluationFormQuery {
@@ -259,7 +280,13 @@ fn d5_a_second_evaluation_of_the_quarter_corrects_the_one_in_force() {
     let second = f.app.evaluation_save(again).expect("second");
     assert_eq!(second.corrects, Some(first.id));
     // Both are kept (append-only); the correction is the one in force.
-    assert!(f.app.store().get_evaluation(first.id).expect("get").is_some());
+    assert!(
+        f.app
+            .store()
+            .get_evaluation(first.id)
+            .expect("get")
+            .is_some()
+    );
     let form = f
         .app
         .evaluation_form(EvaluationFormQuery {
@@ -274,9 +301,11 @@ fn d5_a_second_evaluation_of_the_quarter_corrects_the_one_in_force() {
         .app
         .household_page(HouseholdPageQuery { household_id: hid })
         .expect("page");
-    assert!(page.timeline.iter().any(
-        |x| matches!(x, TimelineEntry::Evaluation(v) if v.id == first.id && v.corrected)
-    ));
+    assert!(
+        page.timeline
+            .iter()
+            .any(|x| matches!(x, TimelineEntry::Evaluation(v) if v.id == first.id && v.corrected))
+    );
     assert!(!d5_task_listed(&f, hid, "2025-Q4"));
     assert_eq!(unsynced(&f, hid), 2);
 }
@@ -299,7 +328,11 @@ fn d5_proposing_elimination_needs_all_three_criteria_and_never_changes_the_class
     assert_eq!(fields.len(), 1, "{fields:?}");
     assert_eq!(fields[0].field, "outcome");
     assert_eq!(fields[0].code, "outcome_contradicts_findings");
-    assert!(fields[0].message.contains("风险稳定消除"), "{}", fields[0].message);
+    assert!(
+        fields[0].message.contains("风险稳定消除"),
+        "{}",
+        fields[0].message
+    );
     assert!(fields[0].message.contains("请"), "says what to do");
     assert_eq!(evaluations(&f, hid), n, "nothing saved");
     assert_eq!(unsynced(&f, hid), 0);
@@ -308,7 +341,12 @@ fn d5_proposing_elimination_needs_all_three_criteria_and_never_changes_the_class
     // All three confirmed: the proposal is recorded; the class stays until the county decides.
     let saved = f
         .app
-        .evaluation_save(input(hid, "2025-Q4", true, EvaluationOutcome::ProposeElimination))
+        .evaluation_save(input(
+            hid,
+            "2025-Q4",
+            true,
+            EvaluationOutcome::ProposeElimination,
+        ))
         .expect("proposal");
     let e = f
         .app
@@ -361,7 +399,10 @@ fn d5_refusals_name_their_field_in_words_and_save_nothing() {
             .evaluation_save(input(hid, "2026-Q1", false, EvaluationOutcome::Continue))
             .expect_err("refused"),
     );
-    assert_eq!((field.as_str(), code.as_str()), ("quarter", "quarter_not_open"));
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("quarter", "quarter_not_open")
+    );
     assert!(message.contains("3月25日"), "{message}");
     // ... whose form is shown, marked not yet open.
     let form = f
@@ -379,7 +420,10 @@ fn d5_refusals_name_their_field_in_words_and_save_nothing() {
             .evaluation_save(input(hid, "2026-Q3", false, EvaluationOutcome::Continue))
             .expect_err("refused"),
     );
-    assert_eq!((field.as_str(), code.as_str()), ("quarter", "quarter_not_due"));
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("quarter", "quarter_not_due")
+    );
     let (field, code, _) = field_of(
         f.app
             .evaluation_save(input(hid, "2025-Q5", false, EvaluationOutcome::Continue))
@@ -420,7 +464,12 @@ fn d5_a_household_not_monitored_or_not_in_scope_is_refused() {
     let n = evaluations(&f, foreign);
     let e = f
         .app
-        .evaluation_save(input(foreign, "2025-Q4", false, EvaluationOutcome::Continue))
+        .evaluation_save(input(
+            foreign,
+            "2025-Q4",
+            false,
+            EvaluationOutcome::Continue,
+        ))
         .expect_err("refused");
     assert_eq!(e.code(), "not_in_scope");
     let e = f

@@ -126,11 +126,8 @@ pub fn annualised_per_capita_fen(
         return None;
     }
     let per_capita = sum * 4 / (n * i128::from(household_size));
-    let per_capita = i64::try_from(per_capita).unwrap_or(if per_capita < 0 {
-        i64::MIN
-    } else {
-        i64::MAX
-    });
+    let per_capita =
+        i64::try_from(per_capita).unwrap_or(if per_capita < 0 { i64::MIN } else { i64::MAX });
     Some((per_capita, u32::try_from(n).unwrap_or(4)))
 }
 
