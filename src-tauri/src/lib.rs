@@ -19,6 +19,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bangfu_app::contact::{ContactInput, ContactSaved};
+use bangfu_app::evaluation::{
+    EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved,
+};
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};
@@ -284,6 +287,16 @@ async fn village_overview(shell: State<'_, Shell>, req: VillageQuery) -> Cmd<Vil
     shell.call(move |app| app.village_overview(req)).await
 }
 
+#[tauri::command]
+async fn evaluation_form(shell: State<'_, Shell>, req: EvaluationFormQuery) -> Cmd<EvaluationForm> {
+    shell.call(move |app| app.evaluation_form(req)).await
+}
+
+#[tauri::command]
+async fn evaluation_save(shell: State<'_, Shell>, req: EvaluationInput) -> Cmd<EvaluationSaved> {
+    shell.call(move |app| app.evaluation_save(req)).await
+}
+
 /// Starts the app (the desktop `main` and Android's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -318,6 +331,8 @@ pub fn run() {
             sync_status,
             sync_now,
             village_overview,
+            evaluation_form,
+            evaluation_save,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -134,6 +134,15 @@ const shots = [
     await p.locator('[data-test=sync-failure]').waitFor();
     await p.locator('[data-test=sync-failure]').scrollIntoViewIfNeeded();
   } },
+  { name: '15-evaluation', route: `/households/${HH(4)}/evaluation?quarter=2025-Q3`, act: async (p) => {
+    await p.locator('[data-test=evaluation-state]').waitFor();
+  } },
+  { name: '16-evaluation-criteria', route: `/households/${HH(4)}/evaluation?quarter=2025-Q3`, act: async (p) => {
+    await p.locator('[data-test=outcome-propose_elimination]').click();
+    await p.locator('[data-test=evaluation-save]').click();
+    await p.locator('[data-test=outcome-error]').waitFor();
+    await p.locator('[data-test=outcome-error]').scrollIntoViewIfNeeded();
+  } },
 ];
 
 for (const shot of shots) {

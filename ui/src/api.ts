@@ -43,6 +43,10 @@ import type {
   VillageQuery,
   VisitDraft,
   VisitFinished,
+  EvaluationForm,
+  EvaluationFormQuery,
+  EvaluationInput,
+  EvaluationSaved,
 } from './bindings';
 
 /** Turns whatever a rejected invoke carries into an AppError. */
@@ -111,4 +115,6 @@ export const api = {
 
   villageOverview: (req: VillageQuery) =>
     call(invoke<VillageOverview>('village_overview', { req })),
+  evaluationForm: (req: EvaluationFormQuery) => call(invoke<EvaluationForm>('evaluation_form', { req })),
+  evaluationSave: (req: EvaluationInput) => call(invoke<EvaluationSaved>('evaluation_save', { req })),
 };

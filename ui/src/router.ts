@@ -32,6 +32,11 @@ export const router = createRouter({
     },
     { path: '/sync', component: () => import('./views/SyncView.vue'), meta: { tab: true } },
     { path: '/village', component: () => import('./views/VillageView.vue'), meta: { tab: true } },
+    {
+      path: '/households/:id/evaluation',
+      component: () => import('./views/EvaluationView.vue'),
+      props: (r) => ({ id: r.params.id, quarter: r.query.quarter ?? null }),
+    },
   ],
 });
 

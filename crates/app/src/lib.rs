@@ -20,6 +20,8 @@
 //! - [`visit`]: visit drafts saved at every step, photos and the signature, finishing a visit.
 //! - [`contact`]: contacts by phone, network or social media (never a visit).
 //! - [`income`]: the quarterly income form, live preview with the D3 warnings, saving.
+//! - [`evaluation`]: the quarterly effectiveness evaluation (D5), pre-filled from the household's
+//!   income, latest checks, risks and measures; saved as an append-only record.
 //! - [`sync`]: what waits to sync, the last sync, and the DTOs of `sync_now` (progress, report,
 //!   failures in plain words).
 //! - [`sync_run`]: `sync_now` itself ([`sync_run::Syncer`]: push, pull, then photos, on its own
@@ -43,6 +45,7 @@ pub mod clock;
 pub mod contact;
 pub mod error;
 mod error_code;
+pub mod evaluation;
 pub mod household;
 pub mod households;
 pub mod income;
@@ -164,6 +167,8 @@ pub const COMMANDS: &[&str] = &[
     "sync_status",
     "sync_now",
     "village_overview",
+    "evaluation_form",
+    "evaluation_save",
 ];
 
 /// The store's file name in the data directory.

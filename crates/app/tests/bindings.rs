@@ -59,6 +59,10 @@ fn export_all(cfg: &Config) {
         bangfu_core::CheckStatus,
         bangfu_core::ContactChannel,
         bangfu_core::IncomeCategory,
+        evaluation::EvaluationFormQuery,
+        evaluation::EvaluationForm,
+        evaluation::EvaluationInput,
+        evaluation::EvaluationSaved,
     );
 }
 

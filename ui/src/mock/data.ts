@@ -4,6 +4,7 @@
 import type {
   AlertItem,
   AppError,
+  EvaluationForm,
   HouseholdDetail,
   HouseholdRow,
   Session,
@@ -397,3 +398,116 @@ export const errors = {
     fields,
   }),
 };
+
+/** An overdue D5 task (`MockScenario.evaluationTask`): 曾秀兰户, a monitored household, 2025-Q3. */
+export const evaluationTask: Task = task({
+  key: `D5:${hid(4)}:2025-Q3`,
+  rule: 'D5',
+  kind: 'evaluation',
+  status: 'overdue',
+  household_id: hid(4),
+  household_name: '曾秀兰',
+  period: '2025-Q3',
+  opens_on: '2025-09-25',
+  due_on: '2025-10-31',
+  days_left: -50,
+  what: '完成曾秀兰户2025年第三季度帮扶成效评估',
+  by_when: '已逾期 50 天（应于10月31日前完成）',
+});
+
+/**
+ * The evaluation form as the app pre-fills it (see bangfu_app::evaluation): income of the four
+ * quarters ending with `quarter` against the 7500-yuan line, the latest visit's checks, risks
+ * with the measures of the plan. 2025-Q4 opens on Dec 25 (after the mock's today); earlier
+ * quarters are overdue unless evaluated.
+ */
+export function evaluationForm(householdId: string, quarter: string, evaluated: { on: string; outcome: EvaluationForm['suggested_outcome']; note: string; answers: [boolean, boolean, boolean] } | null): EvaluationForm | null {
+  const row = households.find((h) => h.id === householdId);
+  if (!row) return null;
+  const [year, q] = quarter.split('-Q').map(Number);
+  const quarters: string[] = [];
+  for (let i = 3; i >= 0; i--) {
+    const n = q - i;
+    quarters.push(n > 0 ? `${year}-Q${n}` : `${year - 1}-Q${n + 4}`);
+  }
+  const collected: Record<string, [number, number]> = {
+    '2024-Q4': [540000, 3],
+    '2025-Q1': [585000, 3],
+    '2025-Q2': [660000, 3],
+    '2025-Q3': [612000, 3],
+  };
+  const rows = quarters.map((x) => {
+    const c = collected[x];
+    return {
+      quarter: x,
+      collected_on: c ? `${x.slice(0, 4)}-${['03-27', '06-27', '09-27', '12-27'][Number(x.slice(6)) - 1]}` : null,
+      net_fen: c ? c[0] : null,
+      net_per_capita_fen: c ? Math.trunc(c[0] / c[1]) : null,
+      household_size: c ? c[1] : null,
+    };
+  });
+  const counted = rows.filter((r) => r.net_fen !== null);
+  const size = [...counted].reverse()[0]?.household_size ?? 0;
+  const annualised = counted.length && size ? Math.trunc((counted.reduce((a, r) => a + (r.net_fen ?? 0), 0) * 4) / (counted.length * size)) : null;
+  const upcoming = quarter >= '2025-Q4';
+  const due: Record<number, string> = { 1: '04-30', 2: '07-31', 3: '10-31', 4: '01-31' };
+  return {
+    household_id: householdId,
+    head_name: row.head_name,
+    class: row.class,
+    kind: row.kind,
+    quarter,
+    opens_on: `${year}-${['03-25', '06-25', '09-25', '12-25'][q - 1]}`,
+    due_on: `${q === 4 ? year + 1 : year}-${due[q]}`,
+    state: evaluated ? 'done' : upcoming ? 'upcoming' : 'overdue',
+    income: {
+      quarters: rows,
+      annualised_per_capita_fen: annualised,
+      quarters_counted: counted.length,
+      line_yuan: 7500,
+      line_year: year,
+    },
+    checks: {
+      visit_id: 'v1',
+      visited_on: '2025-10-03',
+      visitor_name: '张丽',
+      checks: [
+        { item: 'education', status: 'ok', note: '' },
+        { item: 'medical', status: 'risk', note: '户主慢性病未办理慢病卡' },
+        { item: 'housing', status: 'ok', note: '' },
+        { item: 'water', status: 'ok', note: '' },
+      ],
+    },
+    risks: row.risks.map((risk) => ({
+      risk,
+      measures:
+        risk === 'schooling'
+          ? [{ id: 'm2', kind: 'education', status: 'in_progress', started_on: '2025-03-01', description: '落实雨露计划助学补助' }]
+          : [{ id: 'm1', kind: 'health', status: 'in_progress', started_on: '2025-05-10', description: '家庭医生签约服务，每月随访' }],
+    })),
+    other_measures: [],
+    criteria: [
+      {
+        criterion: 'income_above_line',
+        suggested: true,
+        evidence: `近四个季度采集了 ${counted.length} 个季度，人均纯收入按年折算 ${annualised !== null ? Math.trunc(annualised / 100).toLocaleString('zh-CN') : 0} 元，不低于${year}年监测范围 7500 元。`,
+      },
+      { criterion: 'guarantees_consolidated', suggested: false, evidence: '最近一次走访（10月3日，张丽）发现基本医疗有风险。' },
+      { criterion: 'risk_eliminated', suggested: false, evidence: '因学的措施（教育帮扶）还在实施中；走访发现的基本医疗风险尚未消除。' },
+    ],
+    suggested_outcome: 'strengthen',
+    existing: evaluated
+      ? {
+          id: `evaluation-${householdId}-${quarter}`,
+          evaluated_on: evaluated.on,
+          evaluator_name: '张丽',
+          income_above_line: evaluated.answers[0],
+          guarantees_consolidated: evaluated.answers[1],
+          risk_eliminated: evaluated.answers[2],
+          outcome: evaluated.outcome,
+          note: evaluated.note,
+        }
+      : null,
+    max_note_chars: 500,
+  };
+}

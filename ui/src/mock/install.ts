@@ -9,6 +9,8 @@ import type {
   ContactInput,
   DraftRef,
   EnrolRequest,
+  EvaluationFormQuery,
+  EvaluationInput,
   FieldError,
   HouseholdQuery,
   IncomeFormQuery,
@@ -51,6 +53,8 @@ export interface MockScenario {
   photoDelayMs?: number;
   /** Signed in as the first secretary of 上乐村: her village's tasks too, and 村情. */
   secretary?: boolean;
+  /** The task list also holds an overdue D5 evaluation (曾秀兰户, 2025-Q3). */
+  evaluationTask?: boolean;
 }
 
 declare global {
@@ -98,7 +102,6 @@ export function installMock() {
         }
       : scenario.session,
   );
-  const allTasks = scenario.noTasks ? [] : scenario.secretary ? [...data.tasks, ...data.othersTasks] : data.tasks;
   let wrongPins = 0;
   const drafts = new Map<string, VisitDraft>();
   const photos = new Map<string, Uint8Array>();
@@ -106,6 +109,16 @@ export function installMock() {
   let status = data.syncStatus(scenario.syncStatus);
   let photosInFlight = 0;
   window.__BANGFU_PHOTOS_IN_FLIGHT_MAX__ = 0;
+  // D5 evaluations saved here, by `household:quarter`: their tasks are done.
+  const evaluations = new Map<string, { on: string; outcome: EvaluationInput['outcome']; note: string; answers: [boolean, boolean, boolean] }>();
+  const allTasks = () =>
+    [
+      ...data.tasks,
+      ...(scenario.evaluationTask ? [data.evaluationTask] : []),
+      ...(scenario.secretary ? data.othersTasks : []),
+    ].filter(
+      (t) => !(t.kind === 'evaluation' && evaluations.has(`${t.household_id}:${t.period}`)),
+    );
 
   async function photoBytes(sha: string): Promise<ArrayBuffer> {
     photosInFlight += 1;
@@ -308,16 +321,18 @@ export function installMock() {
         return session;
       case 'set_pin':
         return session;
-      case 'my_tasks':
+      case 'my_tasks': {
+        const tasks = scenario.noTasks ? [] : allTasks();
         return {
           as_of: data.TODAY,
-          tasks: allTasks,
+          tasks,
           alerts: scenario.noTasks ? [] : data.alerts,
-          overdue: allTasks.filter((t) => t.status === 'overdue').length,
-          open: allTasks.filter((t) => t.status === 'open').length,
-          upcoming: allTasks.filter((t) => t.status === 'upcoming').length,
+          overdue: tasks.filter((t) => t.status === 'overdue').length,
+          open: tasks.filter((t) => t.status === 'open').length,
+          upcoming: tasks.filter((t) => t.status === 'upcoming').length,
           calendar_uncovered: false,
         };
+      }
       case 'my_households': {
         const q = req as HouseholdQuery;
         const s = q.search?.trim() ?? '';
@@ -423,6 +438,41 @@ export function installMock() {
         const p = preview(req as IncomeInput);
         if (p.errors.length) return fail(data.errors.invalid(p.errors));
         return { id: 'income-1', preview: p };
+      }
+      case 'evaluation_form': {
+        const q = req as EvaluationFormQuery;
+        const row = data.households.find((h) => h.id === q.household_id);
+        if (!row) return fail(data.errors.notFound());
+        const quarter = q.quarter ?? (q.household_id === data.hid(4) ? '2025-Q3' : '2025-Q4');
+        if (row.class !== 'monitored') {
+          return fail(data.errors.invalid([field('household_id', 'not_monitored', `这户在${quarter.slice(0, 4)}年第${'一二三四'[Number(quarter.slice(6)) - 1]}季度末不是监测对象，不需要帮扶成效评估（评估只针对监测对象）。请选择监测对象户。`)]));
+        }
+        return data.evaluationForm(q.household_id, quarter, evaluations.get(`${q.household_id}:${quarter}`) ?? null);
+      }
+      case 'evaluation_save': {
+        const r = req as EvaluationInput;
+        const row = data.households.find((h) => h.id === r.household_id);
+        if (!row) return fail(data.errors.notFound());
+        const fields: FieldError[] = [];
+        if (row.class !== 'monitored') {
+          fields.push(field('household_id', 'not_monitored', '这户不是监测对象，不需要帮扶成效评估（评估只针对监测对象）。请选择监测对象户。'));
+        } else if (r.quarter >= '2025-Q4') {
+          fields.push(field('quarter', 'quarter_not_open', `${r.quarter.slice(0, 4)}年第四季度的帮扶成效评估从12月25日开始（收入采集期开始后）。请到时再评估，或选择已到期的季度。`));
+        }
+        const missing = [
+          [r.income_above_line, '收入稳定超过监测范围'],
+          [r.guarantees_consolidated, '“三保障”及饮水安全持续巩固'],
+          [r.risk_eliminated, '风险稳定消除'],
+        ].filter(([held]) => !held).map(([, name]) => name);
+        if (r.outcome === 'propose_elimination' && missing.length) {
+          fields.push(field('outcome', 'outcome_contradicts_findings', `提出风险消除须三项评估结论都为“是”，尚未确认：${missing.join('、')}。请核实后确认，或选择其他处理意见（如持续帮扶、调整帮扶计划）。`));
+        }
+        if ([...r.note.trim()].length > 500) fields.push(field('note', 'too_long', '评估说明太长（最多 500 字）。请精简后再保存。'));
+        if (fields.length) return fail(data.errors.invalid(fields));
+        const key = `${r.household_id}:${r.quarter}`;
+        const corrects = evaluations.has(key) ? `evaluation-${r.household_id}-${r.quarter}` : null;
+        evaluations.set(key, { on: data.TODAY, outcome: r.outcome, note: r.note.trim(), answers: [r.income_above_line, r.guarantees_consolidated, r.risk_eliminated] });
+        return { id: `evaluation-${r.household_id}-${r.quarter}`, quarter: r.quarter, corrects };
       }
       case 'sync_status':
         return status;

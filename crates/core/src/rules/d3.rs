@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use crate::calendar::Quarter;
 use crate::income::IncomeTotals;
 use crate::model::household::{Assistance, Household};
-use crate::model::income::IncomeRecord;
+use crate::model::income::{Fen, IncomeRecord};
 use crate::rules::r2_r3::household_owner;
 use crate::rules::{Alert, AlertDetail, Index, Obligation, Period, RuleId};
 
@@ -82,8 +82,9 @@ fn drop_over(before: i64, now: i64, threshold: u32) -> Option<u32> {
 }
 
 /// The household's records collected by `as_of`, one per quarter (the latest collected of a
-/// quarter if several are in force), ascending by quarter.
-fn records_by_quarter<'a>(
+/// quarter if several are in force), ascending by quarter. `records` are the household's records
+/// in force sorted by period then collection day, as [`Index::income_by_household`] holds them.
+pub fn records_by_quarter<'a>(
     records: &[&'a IncomeRecord],
     as_of: NaiveDate,
 ) -> Vec<(Quarter, &'a IncomeRecord)> {
@@ -95,6 +96,39 @@ fn records_by_quarter<'a>(
         }
     }
     out
+}
+
+/// D3's per-capita net income of a household, annualised: the net income of those of the four
+/// quarters ending with `quarter` that have a record in `by_quarter` (see [`records_by_quarter`]),
+/// scaled to a year (× 4 ÷ the number of quarters counted) and divided by `household_size`.
+/// Returns the figure in fen and the number of quarters counted; `None` when none of the four
+/// quarters has a record or `household_size` is 0. The below-the-line alert and the D5 evaluation
+/// both use this one computation.
+pub fn annualised_per_capita_fen(
+    by_quarter: &[(Quarter, &IncomeRecord)],
+    quarter: Quarter,
+    household_size: u32,
+) -> Option<(Fen, u32)> {
+    if household_size == 0 {
+        return None;
+    }
+    let mut sum = 0i128;
+    let mut n = 0i128;
+    let mut q = quarter;
+    for _ in 0..4 {
+        if let Ok(i) = by_quarter.binary_search_by_key(&q, |e| e.0) {
+            sum += i128::from(IncomeTotals::of(by_quarter[i].1).net_fen);
+            n += 1;
+        }
+        q = q.prev();
+    }
+    if n == 0 {
+        return None;
+    }
+    let per_capita = sum * 4 / (n * i128::from(household_size));
+    let per_capita =
+        i64::try_from(per_capita).unwrap_or(if per_capita < 0 { i64::MIN } else { i64::MAX });
+    Some((per_capita, u32::try_from(n).unwrap_or(4)))
 }
 
 pub(crate) fn alerts(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Alert>) {
@@ -119,33 +153,17 @@ pub(crate) fn alerts(index: &Index<'_>, as_of: NaiveDate, out: &mut Vec<Alert>) 
         };
 
         // Annualised per-capita net income against the line of the quarter's year.
-        if record.household_size > 0
-            && let Some(line_fen) = index.monitoring_line_fen(household.village_id, quarter.year)
+        if let Some(line_fen) = index.monitoring_line_fen(household.village_id, quarter.year)
+            && let Some((per_capita, _)) =
+                annualised_per_capita_fen(&by_quarter, quarter, record.household_size)
+            && per_capita < line_fen
         {
-            let mut sum = 0i128;
-            let mut n = 0i128;
-            let mut q = quarter;
-            for _ in 0..4 {
-                if let Some(r) = find(q) {
-                    sum += i128::from(IncomeTotals::of(r).net_fen);
-                    n += 1;
-                }
-                q = q.prev();
-            }
-            let per_capita = sum * 4 / (n * i128::from(record.household_size));
-            let per_capita = i64::try_from(per_capita).unwrap_or(if per_capita < 0 {
-                i64::MIN
-            } else {
-                i64::MAX
+            raise(AlertDetail::IncomeBelowLine {
+                period: quarter,
+                income_record_id: record.id,
+                per_capita_fen: per_capita,
+                line_fen,
             });
-            if per_capita < line_fen {
-                raise(AlertDetail::IncomeBelowLine {
-                    period: quarter,
-                    income_record_id: record.id,
-                    per_capita_fen: per_capita,
-                    line_fen,
-                });
-            }
         }
 
         let previous = find(quarter.prev());
@@ -218,7 +236,7 @@ fn alert(
 mod tests {
     use uuid::Uuid;
 
-    use super::drop_over;
+    use super::{annualised_per_capita_fen, drop_over, records_by_quarter};
     use crate::calendar::Quarter;
     use crate::model::household::{HouseholdClass, MonitoredKind};
     use crate::model::income::MonitoringLine;
@@ -432,6 +450,34 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn d3_annualised_per_capita_counts_the_quarters_present_in_the_four() {
+        let mut f = Fixture::new();
+        let (hh, cadre) = paired_monitored(&mut f);
+        f.income(hh, cadre, q(2023, 2), d("2023-06-28"), 999_999, 1);
+        f.income(hh, cadre, q(2023, 4), d("2023-12-28"), 300_000, 2);
+        f.income(hh, cadre, q(2024, 2), d("2024-06-28"), 500_000, 2);
+        // A later collection of the same quarter replaces the earlier one.
+        f.income(hh, cadre, q(2024, 2), d("2024-07-02"), 600_000, 2);
+        let index = crate::rules::Index::new(&f.ds);
+        let records = index.income_by_household.get(&hh).expect("records");
+        let by_quarter = records_by_quarter(records, d("2024-07-10"));
+        // 2023-Q3 … 2024-Q2: 2023-Q4 and 2024-Q2 are present (2023-Q2 is outside the four):
+        // (3,000 + 6,000) × 4 / 2 quarters / 3 people = 6,000 yuan.
+        assert_eq!(
+            annualised_per_capita_fen(&by_quarter, q(2024, 2), 3),
+            Some((600_000, 2))
+        );
+        assert_eq!(annualised_per_capita_fen(&by_quarter, q(2024, 2), 0), None);
+        assert_eq!(annualised_per_capita_fen(&by_quarter, q(2025, 4), 3), None);
+        // Before the correction day, the first collection counts.
+        let by_quarter = records_by_quarter(records, d("2024-07-01"));
+        assert_eq!(
+            annualised_per_capita_fen(&by_quarter, q(2024, 2), 2),
+            Some((800_000, 2))
+        );
     }
 
     #[test]

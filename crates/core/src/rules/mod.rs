@@ -23,6 +23,7 @@ mod w4;
 #[cfg(test)]
 pub(crate) mod testkit;
 
+pub use d3::{annualised_per_capita_fen, records_by_quarter};
 pub use w2::visit_day_is_plausible;
 
 pub mod types;
