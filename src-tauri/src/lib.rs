@@ -19,6 +19,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use bangfu_app::contact::{ContactInput, ContactSaved};
+use bangfu_app::correction::CorrectionOpenRequest;
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};
@@ -278,6 +279,12 @@ async fn sync_now(shell: State<'_, Shell>, on_progress: Channel<SyncProgress>) -
         .map_err(|e| e.body())
 }
 
+/// Opens a saved visit for correction: a visit draft pre-filled from it.
+#[tauri::command]
+async fn correction_open(shell: State<'_, Shell>, req: CorrectionOpenRequest) -> Cmd<VisitDraft> {
+    shell.call(move |app| app.correction_open(req)).await
+}
+
 /// Starts the app (the desktop `main` and Android's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -311,6 +318,7 @@ pub fn run() {
             income_save,
             sync_status,
             sync_now,
+            correction_open,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

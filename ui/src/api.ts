@@ -16,6 +16,7 @@ import type {
   ErrorCode,
   ContactInput,
   ContactSaved,
+  CorrectionOpenRequest,
   DraftNewRequest,
   DraftQuery,
   DraftRef,
@@ -106,4 +107,7 @@ export const api = {
     channel.onmessage = onProgress;
     return call(invoke<SyncReport>('sync_now', { onProgress: channel }));
   },
+
+  correctionOpen: (req: CorrectionOpenRequest) =>
+    call(invoke<VisitDraft>('correction_open', { req })),
 };

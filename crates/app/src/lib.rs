@@ -16,6 +16,8 @@
 //! - [`household`]: the household page — profile, members (ID numbers masked), pairings, one
 //!   timeline.
 //! - [`visit`]: visit drafts saved at every step, photos and the signature, finishing a visit.
+//! - [`correction`]: correcting a saved visit (a visit draft pre-filled from the visit in force,
+//!   a reason, a new visit that supersedes it).
 //! - [`contact`]: contacts by phone, network or social media (never a visit).
 //! - [`income`]: the quarterly income form, live preview with the D3 warnings, saving.
 //! - [`sync`]: what waits to sync, the last sync, and the DTOs of `sync_now` (progress, report,
@@ -39,6 +41,7 @@
 
 pub mod clock;
 pub mod contact;
+pub mod correction;
 pub mod error;
 mod error_code;
 pub mod household;
@@ -160,6 +163,7 @@ pub const COMMANDS: &[&str] = &[
     "income_save",
     "sync_status",
     "sync_now",
+    "correction_open",
 ];
 
 /// The store's file name in the data directory.

@@ -57,6 +57,7 @@ fn export_all(cfg: &Config) {
         bangfu_core::CheckStatus,
         bangfu_core::ContactChannel,
         bangfu_core::IncomeCategory,
+        correction::CorrectionOpenRequest,
     );
 }
 

@@ -2,6 +2,7 @@
 
 mod common;
 mod contact_income;
+mod correction;
 mod lists;
 mod scale;
 mod session;
