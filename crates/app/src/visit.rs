@@ -66,8 +66,10 @@ pub struct PhotoRef {
     pub bytes: u32,
 }
 
-/// A visit being recorded. `draft_save` stores everything but `photos`, `signature` and
-/// `started_at`, which only `add_photo`/`remove_photo`, `set_signature` and `draft_new` change.
+/// A visit being recorded (or, with `corrects`, a correction of a saved visit). `draft_save`
+/// stores everything but `photos`, `signature`, `started_at` and `corrects`, which only
+/// `add_photo`/`remove_photo`, `set_signature`, `draft_new` and `correction_open` change; a
+/// correction's `started_at` (the visited time) is the user's to change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct VisitDraft {
     /// Also the id of the visit it becomes.

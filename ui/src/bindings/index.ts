@@ -9,6 +9,8 @@ export type * from './ContactChannel';
 export type * from './ContactEntry';
 export type * from './ContactInput';
 export type * from './ContactSaved';
+export type * from './CorrectionNote';
+export type * from './CorrectionOpenRequest';
 export type * from './DraftCheck';
 export type * from './DraftChecks';
 export type * from './DraftNewRequest';
