@@ -22,7 +22,6 @@ import type {
   TimelineEntry,
   UnlockRequest,
   VisitDraft,
-  VisitEntry,
 } from '../bindings';
 import * as data from './data';
 
@@ -147,7 +146,8 @@ export function installMock() {
 
   // Corrections finished: the corrected visit's id → the correcting visit (like the app: the
   // original stays, marked, and the correction comes before it).
-  const corrections = new Map<string, VisitEntry>();
+  type VisitItem = Extract<TimelineEntry, { type: 'visit' }>;
+  const corrections = new Map<string, VisitItem>();
   let correctionSeed = 1;
   const ITEMS = ['education', 'medical', 'housing', 'water'] as const;
 
@@ -169,10 +169,10 @@ export function installMock() {
     return out;
   }
 
-  function visitEntries(householdId: string): VisitEntry[] {
+  function visitEntries(householdId: string): VisitItem[] {
     const page = data.householdDetail(householdId);
     const all = page ? withCorrections(timelineOf(page.timeline)) : [];
-    return all.filter((e): e is TimelineEntry & VisitEntry => e.type === 'visit');
+    return all.filter((e): e is VisitItem => e.type === 'visit');
   }
 
   function timelineOf(timeline: TimelineEntry[]): TimelineEntry[] {
