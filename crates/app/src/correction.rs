@@ -73,7 +73,10 @@ impl App {
     /// The visit `id` and whether it is in force among its household's visits, ignoring the
     /// record `except` (a correction being finished again after a killed app).
     fn visit_and_force(&self, id: Uuid, except: Option<Uuid>) -> Result<(Visit, bool)> {
-        let visit = self.store.get_visit(id)?.ok_or(AppError::NotFound("visit"))?;
+        let visit = self
+            .store
+            .get_visit(id)?
+            .ok_or(AppError::NotFound("visit"))?;
         let visits: Vec<Visit> = self
             .store
             .visits_of_household(visit.household_id)?
@@ -182,9 +185,7 @@ impl App {
             fields.push(refusal);
         }
         if visit.household_id != d.household_id {
-            return Err(AppError::Internal(
-                "correction of another household".into(),
-            ));
+            return Err(AppError::Internal("correction of another household".into()));
         }
         match DateTime::<FixedOffset>::parse_from_rfc3339(&d.started_at) {
             Ok(at) if at > self.now() + Duration::minutes(5) => fields.push(field(

@@ -101,7 +101,7 @@ pub struct VisitEntry {
     /// A later record corrects this one (it no longer counts).
     pub corrected: bool,
     /// Who corrected it, when and why (`corrected` visits).
-    pub corrected_by: Option<CorrectionNote>,
+    pub corrected_by: Option<Box<CorrectionNote>>,
     /// The visit this record corrects, if it is a correction.
     pub corrects: Option<Uuid>,
     /// Why (a correction's 更正原因).
@@ -321,12 +321,12 @@ impl App {
         let corrected = rules::corrected(visits);
         for v in visits {
             let corrected_by = match visits.iter().find(|c| c.corrects == Some(v.id)) {
-                Some(c) => Some(CorrectionNote {
+                Some(c) => Some(Box::new(CorrectionNote {
                     id: c.id,
                     by_name: person_name(c.visitor_id)?,
                     at: made_at(c.id, *c.visited_at.offset()),
                     reason: c.correction_reason.clone().unwrap_or_default(),
-                }),
+                })),
                 None => None,
             };
             let risks = CheckItem::ALL

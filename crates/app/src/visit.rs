@@ -468,9 +468,7 @@ impl App {
             photos: d.photos.iter().map(|p| p.sha256.clone()).collect(),
             signature: d.signature.as_ref().map(|s| s.sha256.clone()),
             corrects: d.corrects,
-            correction_reason: d
-                .corrects
-                .map(|_| d.correction_reason.trim().to_owned()),
+            correction_reason: d.corrects.map(|_| d.correction_reason.trim().to_owned()),
         };
         let mut areas = Areas::default();
         let path = scope_path(&self.store, &mut areas, &household)?;

@@ -2,11 +2,11 @@
 //! finished as a new visit that supersedes the original; the timeline shows both; the rules
 //! count the one in force; every refusal names its field and saves nothing.
 
-use bangfu_app::{AppError, Clock};
 use bangfu_app::correction::CorrectionOpenRequest;
 use bangfu_app::household::{HouseholdPageQuery, TimelineEntry, VisitEntry};
 use bangfu_app::tasks::TasksQuery;
 use bangfu_app::visit::{DraftNewRequest, DraftRef, VisitDraft};
+use bangfu_app::{AppError, Clock};
 use bangfu_core::rules;
 use bangfu_core::{CheckStatus, Role};
 use chrono::{Duration, FixedOffset, TimeZone};
@@ -56,7 +56,10 @@ fn visits_in_timeline(f: &Fixture, hid: Uuid) -> Vec<VisitEntry> {
 }
 
 fn entry(entries: &[VisitEntry], id: Uuid) -> &VisitEntry {
-    entries.iter().find(|e| e.id == id).expect("in the timeline")
+    entries
+        .iter()
+        .find(|e| e.id == id)
+        .expect("in the timeline")
 }
 
 /// The one field error of a refusal: (field, code, message).
@@ -142,11 +145,17 @@ fn a_correction_supersedes_the_original_and_the_timeline_shows_both() {
     let by = o.corrected_by.as_ref().expect("corrected by");
     assert_eq!(by.id, d.id);
     assert_eq!(by.reason, "漏记了东墙开裂");
-    let me = &f.ds().people.iter().find(|p| p.id == f.me).expect("me").name;
+    let me = &f
+        .ds()
+        .people
+        .iter()
+        .find(|p| p.id == f.me)
+        .expect("me")
+        .name;
     assert_eq!(&by.by_name, me);
     // When it was begun (its UUIDv7 id: the phone's real time), in the correction's offset.
-    let at = chrono::DateTime::parse_from_rfc3339(by.at.as_deref().expect("when"))
-        .expect("an instant");
+    let at =
+        chrono::DateTime::parse_from_rfc3339(by.at.as_deref().expect("when")).expect("an instant");
     assert_eq!(at.offset(), fixed.visited_at.offset());
     let c = entry(&entries, d.id);
     assert!(!c.corrected);
@@ -182,7 +191,10 @@ fn a_correction_of_a_correction_corrects_the_record_in_force() {
     // The original is superseded: refused, saying to open the one in force.
     let pending = f.app.store().unsynced_count().expect("count");
     let (field, code, message) = refusal(open(&mut f, original).expect_err("superseded"));
-    assert_eq!((field.as_str(), code.as_str()), ("corrects", "visit_superseded"));
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("corrects", "visit_superseded")
+    );
     assert!(message.contains("最新的更正记录"), "{message}");
     assert!(
         f.app
@@ -205,10 +217,7 @@ fn a_correction_of_a_correction_corrects_the_record_in_force() {
         .draft_finish(DraftRef { draft_id: d.id })
         .expect("finish")
         .visit_id;
-    assert_eq!(
-        f.app.store().unsynced_count().expect("count"),
-        pending + 1
-    );
+    assert_eq!(f.app.store().unsynced_count().expect("count"), pending + 1);
     let visits = f.app.store().visits_of_household(hid).expect("visits");
     let in_force: Vec<Uuid> = rules::in_force(&visits)
         .filter(|v| [original, first, second].contains(&v.id))
@@ -265,7 +274,11 @@ fn w2_a_corrected_implausible_date_no_longer_raises_the_alert() {
     let mut d = d;
     let tz = FixedOffset::east_opt(8 * 3600).expect("tz");
     let right = tz
-        .from_local_datetime(&(today.date_naive() - Duration::days(1)).and_hms_opt(10, 0, 0).expect("t"))
+        .from_local_datetime(
+            &(today.date_naive() - Duration::days(1))
+                .and_hms_opt(10, 0, 0)
+                .expect("t"),
+        )
         .single()
         .expect("time");
     d.started_at = right.to_rfc3339();
@@ -331,13 +344,19 @@ fn corrections_are_refused_in_words_and_save_nothing() {
             .draft_finish(DraftRef { draft_id: d.id })
             .expect_err("a risk needs a note"),
     );
-    assert_eq!((field.as_str(), code.as_str()), ("checks.water.note", "risk_needs_note"));
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("checks.water.note", "risk_needs_note")
+    );
 
     // A reason too long and an unreadable time: refused at save, the stored draft unchanged.
     let mut long = d.clone();
     long.correction_reason = "错".repeat(501);
     let (field, code, _) = refusal(f.app.draft_save(long).expect_err("too long"));
-    assert_eq!((field.as_str(), code.as_str()), ("correction_reason", "too_long"));
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("correction_reason", "too_long")
+    );
     let mut bad = d.clone();
     bad.started_at = "昨天上午".into();
     let (field, code, _) = refusal(f.app.draft_save(bad).expect_err("bad time"));
@@ -368,7 +387,9 @@ fn corrections_are_refused_in_words_and_save_nothing() {
     for sha in stored.photos.iter().chain(stored.signature.as_ref()) {
         assert!(
             f.app
-                .photo_bytes(bangfu_app::visit::PhotoQuery { sha256: sha.clone() })
+                .photo_bytes(bangfu_app::visit::PhotoQuery {
+                    sha256: sha.clone()
+                })
                 .is_ok()
         );
     }
@@ -405,7 +426,10 @@ fn only_the_visitor_corrects_a_visit() {
         .expect("a cadre's visit in her village");
     let pending = f.app.store().unsynced_count().expect("count");
     let (field, code, message) = refusal(open(&mut f, theirs.id).expect_err("not hers"));
-    assert_eq!((field.as_str(), code.as_str()), ("corrects", "not_your_visit"));
+    assert_eq!(
+        (field.as_str(), code.as_str()),
+        ("corrects", "not_your_visit")
+    );
     assert!(message.contains("走访人本人"), "{message}");
     // Not listed as correctable on the household page either.
     let entries = visits_in_timeline(&f, theirs.household_id);

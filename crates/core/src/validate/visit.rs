@@ -111,7 +111,11 @@ pub(super) fn visit<L: Lookup + ?Sized>(v: &Visit, refs: &L, sink: &mut Sink) {
         );
     }
     ctx.corrects(refs, v.corrects);
-    correction_reason(&mut ctx, v.corrects.is_some(), v.correction_reason.as_deref());
+    correction_reason(
+        &mut ctx,
+        v.corrects.is_some(),
+        v.correction_reason.as_deref(),
+    );
 }
 
 /// A correction says why (a non-blank reason of at most
