@@ -22,6 +22,7 @@ use bangfu_app::contact::{ContactInput, ContactSaved};
 use bangfu_app::evaluation::{
     EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved,
 };
+use bangfu_app::correction::CorrectionOpenRequest;
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};
@@ -297,6 +298,12 @@ async fn evaluation_save(shell: State<'_, Shell>, req: EvaluationInput) -> Cmd<E
     shell.call(move |app| app.evaluation_save(req)).await
 }
 
+/// Opens a saved visit for correction: a visit draft pre-filled from it.
+#[tauri::command]
+async fn correction_open(shell: State<'_, Shell>, req: CorrectionOpenRequest) -> Cmd<VisitDraft> {
+    shell.call(move |app| app.correction_open(req)).await
+}
+
 /// Starts the app (the desktop `main` and Android's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -333,6 +340,7 @@ pub fn run() {
             village_overview,
             evaluation_form,
             evaluation_save,
+            correction_open,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -98,6 +98,8 @@ fn tangled_batch(dev: &mut HandDevice, stranger: &mut HandDevice) -> Vec<Operati
                     "corrects".into(),
                     json!(id(VISIT_BASE + u128::from(rand(n as u64 + 1)))),
                 );
+                op.fields
+                    .insert("correction_reason".into(), json!("走访日期填错了"));
                 op
             }
             _ => visit_op(dev, n, next_household),

@@ -180,6 +180,7 @@ pub fn visit(id: Uuid, h: Uuid, visitor: Uuid, visited_at_ms: u64) -> Visit {
         photos: Vec::new(),
         signature: None,
         corrects: None,
+        correction_reason: None,
     }
 }
 

@@ -16,6 +16,7 @@ import type {
   ErrorCode,
   ContactInput,
   ContactSaved,
+  CorrectionOpenRequest,
   DraftNewRequest,
   DraftQuery,
   DraftRef,
@@ -117,4 +118,6 @@ export const api = {
     call(invoke<VillageOverview>('village_overview', { req })),
   evaluationForm: (req: EvaluationFormQuery) => call(invoke<EvaluationForm>('evaluation_form', { req })),
   evaluationSave: (req: EvaluationInput) => call(invoke<EvaluationSaved>('evaluation_save', { req })),
+  correctionOpen: (req: CorrectionOpenRequest) =>
+    call(invoke<VisitDraft>('correction_open', { req })),
 };

@@ -18,7 +18,8 @@ export const router = createRouter({
     {
       path: '/households/:id/visit',
       component: () => import('./views/VisitView.vue'),
-      props: true,
+      // `?corrects=<visit id>`: the visit flow in correction mode.
+      props: (r) => ({ id: r.params.id, corrects: r.query.corrects ?? null }),
     },
     {
       path: '/households/:id/contact',

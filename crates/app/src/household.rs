@@ -5,7 +5,7 @@
 use bangfu_core::idnumber;
 use bangfu_core::income::IncomeTotals;
 use bangfu_core::rules::{self, Status};
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
@@ -100,6 +100,33 @@ pub struct VisitEntry {
     pub signature: Option<String>,
     /// A later record corrects this one (it no longer counts).
     pub corrected: bool,
+    /// Who corrected it, when and why (`corrected` visits).
+    pub corrected_by: Option<Box<CorrectionNote>>,
+    /// The visit this record corrects, if it is a correction.
+    pub corrects: Option<Uuid>,
+    /// Why (a correction's 更正原因).
+    pub correction_reason: Option<String>,
+    /// The signed-in person may correct it: her own visit, in force (更正).
+    pub can_correct: bool,
+}
+
+/// The correction that superseded a visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CorrectionNote {
+    /// The correcting record.
+    pub id: Uuid,
+    pub by_name: String,
+    /// When the correction was begun on the phone (RFC 3339; from its UUIDv7 id, `None` when the
+    /// id carries no time).
+    pub at: Option<String>,
+    pub reason: String,
+}
+
+/// When a record with a UUIDv7 id was made, in `offset`.
+fn made_at(id: Uuid, offset: FixedOffset) -> Option<String> {
+    let (secs, nanos) = id.get_timestamp()?.to_unix();
+    let at = DateTime::from_timestamp(i64::try_from(secs).ok()?, nanos)?;
+    Some(at.with_timezone(&offset).to_rfc3339())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -293,6 +320,15 @@ impl App {
         let visits = &ds.visits;
         let corrected = rules::corrected(visits);
         for v in visits {
+            let corrected_by = match visits.iter().find(|c| c.corrects == Some(v.id)) {
+                Some(c) => Some(Box::new(CorrectionNote {
+                    id: c.id,
+                    by_name: person_name(c.visitor_id)?,
+                    at: made_at(c.id, *c.visited_at.offset()),
+                    reason: c.correction_reason.clone().unwrap_or_default(),
+                })),
+                None => None,
+            };
             let risks = CheckItem::ALL
                 .iter()
                 .filter_map(|&item| {
@@ -318,6 +354,10 @@ impl App {
                 photos: v.photos.clone(),
                 signature: v.signature.clone(),
                 corrected: corrected.contains(&v.id),
+                corrected_by,
+                corrects: v.corrects,
+                correction_reason: v.correction_reason.clone(),
+                can_correct: v.visitor_id == scope.me.id && !corrected.contains(&v.id),
             }));
         }
         let contacts = store.contacts_of_household(h.id)?;

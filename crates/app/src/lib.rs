@@ -18,6 +18,8 @@
 //! - [`household`]: the household page — profile, members (ID numbers masked), pairings, one
 //!   timeline.
 //! - [`visit`]: visit drafts saved at every step, photos and the signature, finishing a visit.
+//! - [`correction`]: correcting a saved visit (a visit draft pre-filled from the visit in force,
+//!   a reason, a new visit that supersedes it).
 //! - [`contact`]: contacts by phone, network or social media (never a visit).
 //! - [`income`]: the quarterly income form, live preview with the D3 warnings, saving.
 //! - [`evaluation`]: the quarterly effectiveness evaluation (D5), pre-filled from the household's
@@ -43,6 +45,7 @@
 
 pub mod clock;
 pub mod contact;
+pub mod correction;
 pub mod error;
 mod error_code;
 pub mod evaluation;
@@ -169,6 +172,7 @@ pub const COMMANDS: &[&str] = &[
     "village_overview",
     "evaluation_form",
     "evaluation_save",
+    "correction_open",
 ];
 
 /// The store's file name in the data directory.

@@ -85,6 +85,17 @@ impl App {
         Ok(())
     }
 
+    /// The size of a kept file (0 when this phone does not hold it: fetched when shown).
+    pub(crate) fn kept_photo_bytes(&self, sha: &str) -> u32 {
+        if !is_sha256(sha) {
+            return 0;
+        }
+        std::fs::metadata(self.dir.join(PHOTO_DIR).join(sha))
+            .ok()
+            .and_then(|m| u32::try_from(m.len()).ok())
+            .unwrap_or(0)
+    }
+
     /// The bytes of a kept file; [`AppError::NotFound`] when this phone does not hold it.
     pub(crate) fn read_photo(&self, sha: &str) -> Result<Vec<u8>> {
         if !is_sha256(sha) {

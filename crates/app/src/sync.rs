@@ -182,6 +182,9 @@ pub(crate) fn rejected_zh(entity: &str, code: &str) -> String {
         "bad_correction" => format!(
             "一条{what}的更正对象不是同一户的同类记录，没有被接收。请打开该户，在原记录上点“更正”重新填写。"
         ),
+        "not_author_of_corrected" => format!(
+            "一条{what}的更正没有被接收：只有原记录的记录人本人才能更正它。请联系原记录人在其手机上更正。"
+        ),
         _ => format!(
             "一条{what}被服务器拒绝（原因代码：{code}）。记录仍保存在手机上；请打开该户核对，新增一条更正记录。"
         ),

@@ -98,6 +98,8 @@ pub struct AlertItem {
     pub raised_on: NaiveDate,
     pub what: String,
     pub what_to_do: String,
+    /// For `implausible_visit_date`: the visit to correct (`correction_open`).
+    pub visit_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -360,6 +362,10 @@ fn alert_item(a: &Alert, names: &Names) -> AlertItem {
         raised_on: a.raised_on,
         what,
         what_to_do,
+        visit_id: match &a.detail {
+            AlertDetail::ImplausibleVisitDate { visit_id, .. } => Some(*visit_id),
+            _ => None,
+        },
     }
 }
 
@@ -523,7 +529,7 @@ pub(crate) mod words {
             ),
             AlertDetail::ImplausibleVisitDate { visited_on, .. } => (
                 format!("走访日期 {visited_on} 不可能（手机时间可能有误）"),
-                "请新增一条更正记录，改正走访日期。".to_owned(),
+                "请点此打开这次走访并“更正”，改正走访日期并写明更正原因。".to_owned(),
             ),
         }
     }

@@ -66,8 +66,10 @@ pub struct PhotoRef {
     pub bytes: u32,
 }
 
-/// A visit being recorded. `draft_save` stores everything but `photos`, `signature` and
-/// `started_at`, which only `add_photo`/`remove_photo`, `set_signature` and `draft_new` change.
+/// A visit being recorded (or, with `corrects`, a correction of a saved visit). `draft_save`
+/// stores everything but `photos`, `signature`, `started_at` and `corrects`, which only
+/// `add_photo`/`remove_photo`, `set_signature`, `draft_new` and `correction_open` change; a
+/// correction's `started_at` (the visited time) is the user's to change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct VisitDraft {
     /// Also the id of the visit it becomes.
@@ -91,6 +93,13 @@ pub struct VisitDraft {
     pub photos: Vec<PhotoRef>,
     pub signature: Option<PhotoRef>,
     pub place: Option<GeoPoint>,
+    /// Correction mode: the visit this draft corrects (see [`crate::correction`]); set only by
+    /// `correction_open`, never by `draft_save`.
+    #[serde(default)]
+    pub corrects: Option<Uuid>,
+    /// Correction mode: why the visit is corrected (更正原因), required to finish.
+    #[serde(default)]
+    pub correction_reason: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -190,6 +199,7 @@ fn check_draft_input(d: &VisitDraft) -> Result<()> {
     }
     check_text(&mut fields, "problems", &d.problems, "存在问题");
     check_text(&mut fields, "measures", &d.measures, "帮扶措施");
+    crate::correction::check_reason_length(&mut fields, d);
     if d.present.len() > 30 || d.present.iter().any(|p| p.chars().count() > 50) {
         fields.push(FieldError {
             field: "present".into(),
@@ -240,7 +250,7 @@ impl App {
     }
 
     /// Writes a draft (one statement: it is there, whole, when this returns).
-    fn put_draft(&self, d: &mut VisitDraft) -> Result<()> {
+    pub(crate) fn put_draft(&self, d: &mut VisitDraft) -> Result<()> {
         let now = self.now();
         d.updated_at = now.to_rfc3339();
         let body = serde_json::to_string(d)?;
@@ -280,6 +290,8 @@ impl App {
             photos: Vec::new(),
             signature: None,
             place: None,
+            corrects: None,
+            correction_reason: String::new(),
         };
         self.put_draft(&mut d)?;
         Ok(d)
@@ -292,15 +304,27 @@ impl App {
         self.draft_for_household(q.household_id)
     }
 
-    /// Saves the form's fields (every step change calls this): written before it returns.
+    /// Saves the form's fields (every step change calls this): written before it returns. A
+    /// correction's draft also saves its visited time (`started_at`) and its reason; what it
+    /// corrects never changes.
     pub fn draft_save(&mut self, draft: VisitDraft) -> Result<VisitDraft> {
         let stored = self.draft_in_scope(draft.id)?;
         check_draft_input(&draft)?;
+        let started_at = match stored.corrects {
+            Some(_) => crate::correction::visited_time(&draft.started_at)?,
+            None => stored.started_at,
+        };
+        let correction_reason = match stored.corrects {
+            Some(_) => draft.correction_reason,
+            None => String::new(),
+        };
         let mut d = VisitDraft {
             household_id: stored.household_id,
-            started_at: stored.started_at,
+            started_at,
             photos: stored.photos,
             signature: stored.signature,
+            corrects: stored.corrects,
+            correction_reason,
             ..draft
         };
         self.put_draft(&mut d)?;
@@ -385,7 +409,7 @@ impl App {
         let scope = self.scope()?;
         let household = self.household_in_scope(&scope, d.household_id)?;
         check_draft_input(&d)?;
-        let mut fields = Vec::new();
+        let mut fields = self.correction_refusals(&scope, &d)?;
         for (item, key) in ITEMS {
             if d.checks.get(item).status.is_none() {
                 let label = check_label(item);
@@ -443,7 +467,8 @@ impl App {
             measures: d.measures.trim().to_owned(),
             photos: d.photos.iter().map(|p| p.sha256.clone()).collect(),
             signature: d.signature.as_ref().map(|s| s.sha256.clone()),
-            corrects: None,
+            corrects: d.corrects,
+            correction_reason: d.corrects.map(|_| d.correction_reason.trim().to_owned()),
         };
         let mut areas = Areas::default();
         let path = scope_path(&self.store, &mut areas, &household)?;

@@ -63,6 +63,7 @@ fn export_all(cfg: &Config) {
         evaluation::EvaluationForm,
         evaluation::EvaluationInput,
         evaluation::EvaluationSaved,
+        correction::CorrectionOpenRequest,
     );
 }
 

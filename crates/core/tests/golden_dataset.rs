@@ -166,7 +166,15 @@ fn every_entity() -> Dataset {
         photos: vec!["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into()],
         signature: Some("60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752".into()),
         corrects: None,
+        correction_reason: None,
     }];
+    // A correction of that visit (its reason says what was wrong).
+    let mut fixed = ds.visits[0].clone();
+    fixed.id = id(56);
+    fixed.problems = "屋面漏雨，东墙开裂".into();
+    fixed.corrects = Some(id(50));
+    fixed.correction_reason = Some("漏记了东墙开裂".into());
+    ds.visits.push(fixed);
     ds.contacts = vec![Contact {
         id: id(51),
         household_id: hh,

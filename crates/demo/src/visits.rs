@@ -98,6 +98,7 @@ fn visit(rng: &mut DemoRng, hh: &Hh<'_>, visitor: Uuid, day: NaiveDate) -> Visit
         photos,
         signature,
         corrects: None,
+        correction_reason: None,
     }
 }
 
@@ -347,6 +348,7 @@ fn quirks(hh: &Hh<'_>, rng: &mut DemoRng, visits: &mut Vec<Visit>) {
                 let fixed = Visit {
                     id: id_at(rng, right.visited_at),
                     corrects: Some(wrong_id),
+                    correction_reason: Some("手机时间设置有误，走访日期记错了".to_owned()),
                     ..right
                 };
                 visits.push(fixed);
@@ -359,6 +361,7 @@ fn quirks(hh: &Hh<'_>, rng: &mut DemoRng, visits: &mut Vec<Visit>) {
             let mut fixed = visits[i].clone();
             fixed.id = id_at(rng, fixed.visited_at);
             fixed.corrects = Some(visits[i].id);
+            fixed.correction_reason = Some("漏记了在场人员".to_owned());
             if let Some(m) = hh.roster.members.last()
                 && !fixed.present.contains(&m.name)
             {

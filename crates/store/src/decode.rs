@@ -185,6 +185,7 @@ pub(crate) fn visit(row: &Row<'_>) -> Result<Visit> {
         photos: c.string_list(25, "photos")?,
         signature: c.opt_text(26, "signature")?,
         corrects: c.opt_id(27, "corrects")?,
+        correction_reason: c.opt_text(28, "correction_reason")?,
     })
 }
 

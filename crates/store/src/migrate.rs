@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "0004_server_epoch",
         sql: include_str!("../migrations/0004_server_epoch.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_visit_correction_reason",
+        sql: include_str!("../migrations/0005_visit_correction_reason.sql"),
+    },
 ];
 
 const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -260,6 +265,11 @@ mod tests {
         (2, "0002_sync", "fnv1a64:488afcc49e363402"),
         (3, "0003_states_by_kind", "fnv1a64:f2ffc3907a271855"),
         (4, "0004_server_epoch", "fnv1a64:da6e97ee5332af21"),
+        (
+            5,
+            "0005_visit_correction_reason",
+            "fnv1a64:10860bd1dd0fa90f",
+        ),
     ];
 
     #[test]

@@ -213,7 +213,8 @@ pub(crate) fn put_visit(st: &mut Statement<'_>, v: &Visit) -> Result<()> {
             v.measures,
             string_list_text(&v.photos),
             v.signature,
-            ob(&v.corrects)
+            ob(&v.corrects),
+            v.correction_reason
         ],
     )
 }

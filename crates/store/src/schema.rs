@@ -198,6 +198,7 @@ pub(crate) const VISITS: Table = Table {
         "photos",
         "signature",
         "corrects",
+        "correction_reason",
     ],
 };
 

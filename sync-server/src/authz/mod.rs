@@ -20,7 +20,10 @@
 //! - **Kind** ([`table`]): which roles may create or edit which entity kinds and fields.
 //! - **Author**: an account with a person authors every operation as that person; an account
 //!   without one authors no field record.
-//! - **Corrections**: `corrects` names a stored record of the same kind and the same household.
+//! - **Corrections**: `corrects` names a stored record of the same kind and the same household,
+//!   and a correction of an append-only record (visit, contact, income record, evaluation) is
+//!   authored by the person who authored the record it corrects ([`author_field`]): only a
+//!   visit's own visitor corrects it.
 
 pub mod table;
 
@@ -70,6 +73,32 @@ pub trait Places {
     fn kinds_of(&self, id: Uuid) -> Result<Vec<String>, StorageError>;
     /// The household a stored record belongs to.
     fn household_of(&self, entity: &str, id: Uuid) -> Result<Option<Uuid>, StorageError>;
+    /// The person a stored append-only record names as its author (the value of its
+    /// [`author_field`]); `None` when no such record is stored or `entity` has no author field.
+    fn author_of(&self, entity: &str, id: Uuid) -> Result<Option<Uuid>, StorageError>;
+}
+
+/// The field naming the person who authored a record of an append-only kind: `visitor_id`,
+/// `person_id` (contact), `collector_id` (income record), `evaluator_id`; `None` for other kinds.
+pub fn author_field(entity: &str) -> Option<&'static str> {
+    match entity {
+        "visit" => Some("visitor_id"),
+        "contact" => Some("person_id"),
+        "income_record" => Some("collector_id"),
+        "evaluation" => Some("evaluator_id"),
+        _ => None,
+    }
+}
+
+/// The person a record of an append-only kind names as its author ([`author_field`]).
+pub fn author_of_record(record: &Record) -> Option<Uuid> {
+    match record {
+        Record::Visit(r) => Some(r.visitor_id),
+        Record::Contact(r) => Some(r.person_id),
+        Record::IncomeRecord(r) => Some(r.collector_id),
+        Record::Evaluation(r) => Some(r.evaluator_id),
+        _ => None,
+    }
 }
 
 /// Where a record lies: its derived path and its household.
@@ -221,6 +250,21 @@ pub fn authorize(
                     table::entity_zh(&op.entity)
                 ),
             ));
+        }
+        if author_field(&op.entity).is_some() {
+            let original = places.author_of(&op.entity, corrected)?;
+            let by_author = original.is_some_and(|a| {
+                op.author == a && author_of_record(record).is_none_or(|mine| mine == a)
+            });
+            if !by_author {
+                return Ok(refuse(
+                    "not_author_of_corrected",
+                    format!(
+                        "只有原{0}记录的记录人本人才能更正它：请由原记录人在其手机上点“更正”，或另行登记一条新的{0}记录",
+                        table::entity_zh(&op.entity)
+                    ),
+                ));
+            }
         }
     }
     Ok(Ok(()))

@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::codec;
-use crate::authz::Places;
+use crate::authz::{Places, author_field};
 use crate::error::StorageError;
 
 #[derive(Debug, Default)]
@@ -137,6 +137,30 @@ impl Places for TxPlaces<'_> {
             Some(bytes) => Uuid::from_slice(&bytes)
                 .map(Some)
                 .map_err(|e| StorageError::corrupt("ops.household", e)),
+            None => Ok(None),
+        }
+    }
+
+    fn author_of(&self, entity: &str, id: Uuid) -> Result<Option<Uuid>, StorageError> {
+        let Some(field) = author_field(entity) else {
+            return Ok(None);
+        };
+        // An append-only record is its creating operation (`last_server_seq`), which carries
+        // every field.
+        let found: Option<Option<String>> = self
+            .tx
+            .prepare_cached(
+                "SELECT json_extract(o.body, '$.fields.' || ?3)
+                 FROM entities e JOIN ops o ON o.server_seq = e.last_server_seq
+                 WHERE e.entity = ?1 AND e.entity_id = ?2",
+            )?
+            .query_row((entity, codec::id(&id), field), |r| r.get(0))
+            .optional()?;
+        match found.flatten() {
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|e| StorageError::corrupt("ops.body author", e)),
             None => Ok(None),
         }
     }

@@ -468,17 +468,20 @@ async fn corrections_ids_and_resends_cannot_reach_other_records() {
     // Item 5: a correction naming a visit of another household is refused …
     let mut fix = visit(0);
     fix["corrects"] = json!(id(VISIT_BASE + 2));
+    fix["correction_reason"] = json!("走访日期填错了");
     let op = dev.op("visit", id(VISIT_BASE + 3), true, fix, &path_of(0));
     assert_eq!(push_one(&api, &token, &dev, op).await, "bad_correction");
     // … and so is one naming a record of another kind (the household itself: the validators
     // already knew that one).
     let mut fix = visit(0);
     fix["corrects"] = json!(id(HOUSEHOLD_BASE));
+    fix["correction_reason"] = json!("走访日期填错了");
     let op = dev.op("visit", id(VISIT_BASE + 4), true, fix, &path_of(0));
     assert_eq!(push_one(&api, &token, &dev, op).await, "corrects_unknown");
     // A correction of her own visit is accepted.
     let mut fix = visit(0);
     fix["corrects"] = json!(id(VISIT_BASE + 1));
+    fix["correction_reason"] = json!("走访日期填错了");
     let op = dev.op("visit", id(VISIT_BASE + 5), true, fix, &path_of(0));
     assert_eq!(push_one(&api, &token, &dev, op).await, "A");
 
@@ -514,4 +517,83 @@ async fn corrections_ids_and_resends_cannot_reach_other_records() {
     assert_eq!(stored.winners["problems"], own.fields["problems"]);
     let kept = api.storage.rejected(Some(dev.id)).expect("rejected");
     assert!(kept.iter().any(|r| r.code == "changed_resend"));
+}
+
+/// A correction of a visit pushed over HTTP as a hand-made operation, by `dev` (authored as
+/// `dev.author`), naming `original`, with `visitor` as its visitor.
+fn correction_of(dev: &mut Device, n: u128, h: u128, original: u128, visitor: u128) -> Operation {
+    let mut fix = visit(h);
+    fix["visitor_id"] = json!(id(visitor));
+    fix["problems"] = json!("更正后的问题");
+    fix["corrects"] = json!(id(VISIT_BASE + original));
+    fix["correction_reason"] = json!("漏记了问题");
+    dev.op("visit", id(VISIT_BASE + n), true, fix, &path_of(h))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_is_made_by_the_author_of_the_record_it_corrects() {
+    let api = Api::start().await;
+    let admin = api.admin();
+    let (mut dev, token) = cadre(&api, &admin, 900, "ganbu").await;
+    let mine = visit_of(&mut dev, 1, 0, CADRE_ID);
+    assert_eq!(push_one(&api, &token, &dev, mine).await, "A");
+    // The first secretary of VILLAGE writes household 0 (her village), but did not make the
+    // visit: her correction of it is refused, with a Chinese reason, and kept as refused.
+    let mut sec = Device::new(901);
+    sec.author = id(SECRETARY_ID);
+    let sec_token = api
+        .account(&admin, role_account(Role::FirstSecretary, "shuji"), sec.id)
+        .await;
+    let hers = correction_of(&mut sec, 2, 0, 1, SECRETARY_ID);
+    let (status, body) = api.push(&sec_token, &sec, vec![hers]).await;
+    assert_eq!(code_of(status, &body), "not_author_of_corrected");
+    let resp: PushResponse = serde_json::from_value(body).expect("a push response");
+    let reason = resp.results[0].reason.as_ref().expect("a reason");
+    assert!(reason.message.contains("记录人本人"), "{}", reason.message);
+    // Nor may she pass it off as the cadre's (the visitor named is the original's).
+    let forged = correction_of(&mut sec, 3, 0, 1, CADRE_ID);
+    assert_eq!(
+        push_one(&api, &sec_token, &sec, forged).await,
+        "not_author_of_corrected"
+    );
+    // Another cadre's visit (cadre 21's, household 4 in her village): refused to her as well.
+    let mut other_dev = Device::new(902);
+    other_dev.author = id(CADRE2_ID);
+    let mut acc = role_account(Role::Cadre, "lisi");
+    acc["person_id"] = json!(id(CADRE2_ID));
+    let other_token = api.account(&admin, acc, other_dev.id).await;
+    let theirs = visit_of(&mut other_dev, 4, 4, CADRE2_ID);
+    assert_eq!(push_one(&api, &other_token, &other_dev, theirs).await, "A");
+    let hers = correction_of(&mut sec, 5, 4, 4, SECRETARY_ID);
+    assert_eq!(
+        push_one(&api, &sec_token, &sec, hers).await,
+        "not_author_of_corrected"
+    );
+    let states = api.storage.entity_states().expect("states");
+    for n in [2, 3, 5] {
+        assert!(
+            !states.contains_key(&("visit".to_owned(), id(VISIT_BASE + n))),
+            "refused correction {n} was not stored"
+        );
+    }
+    let kept = api.storage.rejected(Some(sec.id)).expect("rejected");
+    assert_eq!(
+        kept.iter()
+            .filter(|r| r.code == "not_author_of_corrected")
+            .count(),
+        3
+    );
+
+    // The cadre's own correction of her visit is accepted, and so is a correction of that
+    // correction (the chain stays hers).
+    let own = correction_of(&mut dev, 6, 0, 1, CADRE_ID);
+    assert_eq!(push_one(&api, &token, &dev, own).await, "A");
+    let again = correction_of(&mut dev, 7, 0, 6, CADRE_ID);
+    assert_eq!(push_one(&api, &token, &dev, again).await, "A");
+    // Her correction that names someone else as the visitor is refused.
+    let renamed = correction_of(&mut dev, 8, 0, 7, SECRETARY_ID);
+    assert_eq!(
+        push_one(&api, &token, &dev, renamed).await,
+        "not_author_of_corrected"
+    );
 }

@@ -13,4 +13,8 @@ kind: string,
 /**
  * For `risk_found`: which of the four checks.
  */
-item: CheckItem | null, household_id: string, household_name: string, village_name: string, raised_on: string, what: string, what_to_do: string, };
+item: CheckItem | null, household_id: string, household_name: string, village_name: string, raised_on: string, what: string, what_to_do: string, 
+/**
+ * For `implausible_visit_date`: the visit to correct (`correction_open`).
+ */
+visit_id: string | null, };

@@ -5,8 +5,10 @@ import type { GeoPoint } from "./GeoPoint";
 import type { PhotoRef } from "./PhotoRef";
 
 /**
- * A visit being recorded. `draft_save` stores everything but `photos`, `signature` and
- * `started_at`, which only `add_photo`/`remove_photo`, `set_signature` and `draft_new` change.
+ * A visit being recorded (or, with `corrects`, a correction of a saved visit). `draft_save`
+ * stores everything but `photos`, `signature`, `started_at` and `corrects`, which only
+ * `add_photo`/`remove_photo`, `set_signature`, `draft_new` and `correction_open` change; a
+ * correction's `started_at` (the visited time) is the user's to change.
  */
 export type VisitDraft = { 
 /**
@@ -36,4 +38,13 @@ policy_talk: Array<string>,
 /**
  * The 五净一规范 check (D6), when done.
  */
-tidiness: DraftTidiness | null, problems: string, measures: string, photos: Array<PhotoRef>, signature: PhotoRef | null, place: GeoPoint | null, };
+tidiness: DraftTidiness | null, problems: string, measures: string, photos: Array<PhotoRef>, signature: PhotoRef | null, place: GeoPoint | null, 
+/**
+ * Correction mode: the visit this draft corrects (see [`crate::correction`]); set only by
+ * `correction_open`, never by `draft_save`.
+ */
+corrects: string | null, 
+/**
+ * Correction mode: why the visit is corrected (更正原因), required to finish.
+ */
+correction_reason: string, };

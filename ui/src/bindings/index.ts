@@ -14,6 +14,8 @@ export type * from './ContactInput';
 export type * from './ContactSaved';
 export type * from './Criterion';
 export type * from './CriterionSuggestion';
+export type * from './CorrectionNote';
+export type * from './CorrectionOpenRequest';
 export type * from './DraftCheck';
 export type * from './DraftChecks';
 export type * from './DraftNewRequest';

@@ -212,6 +212,7 @@ export const alerts: AlertItem[] = [
     raised_on: '2025-12-02',
     what: '走访发现饮水安全有风险',
     what_to_do: '已报告村和乡镇。请跟进帮助消除风险；下次走访时核实该项是否已有保障。',
+    visit_id: null,
   },
   {
     key: 'D3:income_drop_quarter:7:2025-10-03',
@@ -224,8 +225,25 @@ export const alerts: AlertItem[] = [
     raised_on: '2025-10-03',
     what: '2025年第三季度纯收入比上季度下降 42%',
     what_to_do: '请核实下降原因（疾病、灾害、务工中断等），及时报告村和乡镇。',
+    visit_id: null,
   },
 ];
+
+/** W2 (scenario `implausibleVisit`): the timeline's visit recorded by a phone a decade ahead. */
+export const IMPLAUSIBLE_AT = '2035-10-03T10:20:00+08:00';
+export const implausibleAlert: AlertItem = {
+  key: 'W2:implausible_visit_date:1:2025-12-20',
+  rule: 'W2',
+  kind: 'implausible_visit_date',
+  item: null,
+  household_id: hid(1),
+  household_name: '刘德明',
+  village_name: '上乐村',
+  raised_on: TODAY,
+  what: '走访日期 2035-10-03 不可能（手机时间可能有误）',
+  what_to_do: '请点此打开这次走访并“更正”，改正走访日期并写明更正原因。',
+  visit_id: 'v1',
+};
 
 /**
  * The photos of the timeline's visit, named by the SHA-256 of their bytes as the app names them:
@@ -269,6 +287,10 @@ const timeline: TimelineEntry[] = [
     photos: [PHOTO_HOUSE, PHOTO_FIELD, PHOTO_KITCHEN],
     signature: SIGNATURE,
     corrected: false,
+    corrected_by: null,
+    corrects: null,
+    correction_reason: null,
+    can_correct: true,
   },
   {
     type: 'income',

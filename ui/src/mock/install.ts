@@ -21,6 +21,7 @@ import type {
   SyncProgress,
   SyncReport,
   SyncStatus,
+  TimelineEntry,
   UnlockRequest,
   VisitDraft,
 } from '../bindings';
@@ -55,6 +56,8 @@ export interface MockScenario {
   secretary?: boolean;
   /** The task list also holds an overdue D5 evaluation (曾秀兰户, 2025-Q3). */
   evaluationTask?: boolean;
+  /** W2: the timeline's visit is dated 2035 and a W2 alert asks to correct it. */
+  implausibleVisit?: boolean;
 }
 
 declare global {
@@ -159,6 +162,71 @@ export function installMock() {
       photos: [],
       signature: null,
       place: null,
+      corrects: null,
+      correction_reason: '',
+    };
+  }
+
+  // Corrections finished: the corrected visit's id → the correcting visit (like the app: the
+  // original stays, marked, and the correction comes before it).
+  type VisitItem = Extract<TimelineEntry, { type: 'visit' }>;
+  const corrections = new Map<string, VisitItem>();
+  let correctionSeed = 1;
+  const ITEMS = ['education', 'medical', 'housing', 'water'] as const;
+
+  function withCorrections(timeline: TimelineEntry[]): TimelineEntry[] {
+    const out: TimelineEntry[] = [];
+    const add = (e: TimelineEntry) => {
+      if (e.type !== 'visit') return void out.push(e);
+      const c = corrections.get(e.id);
+      if (!c) return void out.push(e);
+      add(c);
+      out.push({
+        ...e,
+        corrected: true,
+        can_correct: false,
+        corrected_by: { id: c.id, by_name: '张丽', at: `${data.TODAY}T09:10:00+08:00`, reason: c.correction_reason ?? '' },
+      });
+    };
+    timeline.forEach(add);
+    return out;
+  }
+
+  function visitEntries(householdId: string): VisitItem[] {
+    const page = data.householdDetail(householdId);
+    const all = page ? withCorrections(timelineOf(page.timeline)) : [];
+    return all.filter((e): e is VisitItem => e.type === 'visit');
+  }
+
+  function timelineOf(timeline: TimelineEntry[]): TimelineEntry[] {
+    if (!scenario.implausibleVisit) return timeline;
+    return timeline.map((e) => (e.id === 'v1' && e.type === 'visit' ? { ...e, at: data.IMPLAUSIBLE_AT, day: data.IMPLAUSIBLE_AT.slice(0, 10) } : e));
+  }
+
+  function correctionDraft(householdId: string, visitId: string): VisitDraft | AppError {
+    const v = visitEntries(householdId).find((e) => e.id === visitId);
+    if (!v) return data.errors.notFound();
+    const refuse = (code: string, message: string) => data.errors.invalid([field('corrects', code, message)]);
+    if (v.corrected) return refuse('visit_superseded', '这次走访已经更正过，原记录不再有效。请在走访记录中打开最新的更正记录，再点“更正”。');
+    if (!v.can_correct) return refuse('not_your_visit', '只有走访人本人才能更正这次走访。如记录有误，请联系当时的走访人在其手机上更正。');
+    const d = newDraft(householdId);
+    const risk = (item: (typeof ITEMS)[number]) => v.risks.find((r) => r.item === item);
+    return {
+      ...d,
+      id: `correction-${visitId}`,
+      started_at: v.at,
+      checks: {
+        education: { status: risk('education') ? 'risk' : 'ok', note: risk('education')?.note ?? '' },
+        medical: { status: risk('medical') ? 'risk' : 'ok', note: risk('medical')?.note ?? '' },
+        housing: { status: risk('housing') ? 'risk' : 'ok', note: risk('housing')?.note ?? '' },
+        water: { status: risk('water') ? 'risk' : 'ok', note: risk('water')?.note ?? '' },
+      },
+      policy_talk: [...v.policy_talk],
+      problems: v.problems,
+      measures: v.measures,
+      photos: v.photos.map((sha256) => ({ sha256, bytes: 0 })),
+      signature: v.signature ? { sha256: v.signature, bytes: 0 } : null,
+      corrects: visitId,
     };
   }
 
@@ -326,7 +394,9 @@ export function installMock() {
         return {
           as_of: data.TODAY,
           tasks,
-          alerts: scenario.noTasks ? [] : data.alerts,
+          alerts: scenario.noTasks
+            ? []
+            : [...data.alerts, ...(scenario.implausibleVisit && !corrections.has('v1') ? [data.implausibleAlert] : [])],
           overdue: tasks.filter((t) => t.status === 'overdue').length,
           open: tasks.filter((t) => t.status === 'open').length,
           upcoming: tasks.filter((t) => t.status === 'upcoming').length,
@@ -346,6 +416,7 @@ export function installMock() {
           const only = scenario.visitPhotos;
           page.timeline = page.timeline.map((e) => (e.type === 'visit' ? { ...e, photos: only } : e));
         }
+        if (page) page.timeline = withCorrections(timelineOf(page.timeline));
         return page ?? fail(data.errors.notFound());
       }
       case 'draft_new': {
@@ -359,7 +430,15 @@ export function installMock() {
       case 'draft_save': {
         const d = req as VisitDraft;
         const stored = drafts.get(d.household_id);
-        const saved = { ...d, photos: stored?.photos ?? [], signature: stored?.signature ?? null, updated_at: `${data.TODAY}T09:05:00+08:00` };
+        const saved = {
+          ...d,
+          photos: stored?.photos ?? [],
+          signature: stored?.signature ?? null,
+          corrects: stored?.corrects ?? null,
+          correction_reason: stored?.corrects ? d.correction_reason : '',
+          started_at: stored?.corrects ? d.started_at : (stored?.started_at ?? d.started_at),
+          updated_at: `${data.TODAY}T09:05:00+08:00`,
+        };
         drafts.set(d.household_id, saved);
         return saved;
       }
@@ -397,8 +476,34 @@ export function installMock() {
             fields.push(field(`checks.${item}.note`, 'risk_needs_note', `${names[item]}标记为“有风险”，但未填写情况说明。请写明发现的问题，以便乡村及时处置。`));
           }
         }
+        if (d.corrects) {
+          if (d.started_at > `${data.TODAY}T23:59`) fields.unshift(field('visited_at', 'in_future', '走访时间晚于现在。请改为实际入户走访的日期和时间。'));
+          if (!d.correction_reason.trim()) {
+            fields.unshift(field('correction_reason', 'correction_reason_required', '请填写更正原因：说明原记录哪里有误（例如“走访日期记错了”）。'));
+          }
+        }
         if (fields.length) return fail(data.errors.invalid(fields));
         drafts.delete(d.household_id);
+        if (d.corrects) {
+          const original = visitEntries(d.household_id).find((e) => e.id === d.corrects)!;
+          corrections.set(d.corrects, {
+            ...original,
+            id: `v-fix-${correctionSeed++}`,
+            at: d.started_at,
+            day: d.started_at.slice(0, 10),
+            risks: ITEMS.filter((i) => d.checks[i].status === 'risk').map((item) => ({ item, note: d.checks[item].note })),
+            policy_talk: d.policy_talk,
+            problems: d.problems,
+            measures: d.measures,
+            photos: d.photos.map((p) => p.sha256),
+            signature: d.signature?.sha256 ?? null,
+            corrected: false,
+            corrected_by: null,
+            corrects: d.corrects,
+            correction_reason: d.correction_reason.trim(),
+            can_correct: true,
+          });
+        }
         const risk_items = (['education', 'medical', 'housing', 'water'] as const).filter((i) => d.checks[i].status === 'risk');
         return { visit_id: d.id, household_id: d.household_id, risk_items, photos_queued: d.photos.length + (d.signature ? 1 : 0) };
       }
@@ -473,6 +578,18 @@ export function installMock() {
         const corrects = evaluations.has(key) ? `evaluation-${r.household_id}-${r.quarter}` : null;
         evaluations.set(key, { on: data.TODAY, outcome: r.outcome, note: r.note.trim(), answers: [r.income_above_line, r.guarantees_consolidated, r.risk_eliminated] });
         return { id: `evaluation-${r.household_id}-${r.quarter}`, quarter: r.quarter, corrects };
+      case 'correction_open': {
+        const r = req as { visit_id: string };
+        const hh = data.households.map((h) => h.id).find((h) => visitEntries(h).some((e) => e.id === r.visit_id)) ?? data.hid(1);
+        const open = drafts.get(hh);
+        if (open) {
+          if (open.corrects === r.visit_id) return open;
+          return fail(data.errors.invalid([field('corrects', 'draft_open', '该户还有一份未完成的走访（或更正）。请先在该户页面完成或放弃它，再更正这次走访。')]));
+        }
+        const d = correctionDraft(hh, r.visit_id);
+        if ('code' in d) return fail(d);
+        drafts.set(hh, d);
+        return d;
       }
       case 'sync_status':
         return status;

@@ -3,6 +3,7 @@
 mod common;
 mod contact_income;
 mod evaluation;
+mod correction;
 mod lists;
 mod scale;
 mod session;

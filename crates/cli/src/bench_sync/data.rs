@@ -205,6 +205,7 @@ pub fn visit(rng: &mut Rng, r: &Reference, now: DateTime<FixedOffset>) -> (Recor
         photos: (0..2 + rng.below(2)).map(|_| rng.hash()).collect(),
         signature: Some(rng.hash()),
         corrects: None,
+        correction_reason: None,
     };
     (Record::Visit(v), scope.clone())
 }

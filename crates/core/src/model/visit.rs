@@ -121,6 +121,9 @@ pub struct Visit {
     /// The visit this record corrects (append-only correction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub corrects: Option<Uuid>,
+    /// Why the visit it corrects was wrong (更正原因): given exactly when `corrects` is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correction_reason: Option<String>,
 }
 
 impl Visit {

@@ -225,6 +225,7 @@ impl Fixture {
             photos: Vec::new(),
             signature: None,
             corrects: None,
+            correction_reason: None,
         });
         id
     }

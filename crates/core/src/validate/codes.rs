@@ -22,6 +22,12 @@ pub const DUPLICATE_ID: &str = "duplicate_id";
 pub const CORRECTS_UNKNOWN: &str = "corrects_unknown";
 /// `corrects` names the record itself.
 pub const CORRECTS_ITSELF: &str = "corrects_itself";
+/// A correction without its reason (`correction_reason`).
+pub const CORRECTION_REASON_REQUIRED: &str = "correction_reason_required";
+/// A reason given on a record that corrects nothing.
+pub const CORRECTION_REASON_WITHOUT_CORRECTS: &str = "correction_reason_without_corrects";
+/// A correction's reason longer than [`MAX_CORRECTION_REASON_CHARS`](super::MAX_CORRECTION_REASON_CHARS).
+pub const CORRECTION_REASON_TOO_LONG: &str = "correction_reason_too_long";
 /// A quarter that does not exist (q outside 1–4, or a year outside 2000–2100).
 pub const PERIOD_INVALID: &str = "period_invalid";
 

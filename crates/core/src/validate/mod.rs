@@ -37,6 +37,9 @@ mod tests;
 pub use lookup::DatasetRefs;
 pub use sink::MAX_ERRORS;
 
+/// Longest reason of a correction (`Visit::correction_reason`), in characters.
+pub const MAX_CORRECTION_REASON_CHARS: usize = 500;
+
 use lookup::{Lookup, ViaRefs};
 use sink::Sink;
 

@@ -111,6 +111,46 @@ pub(super) fn visit<L: Lookup + ?Sized>(v: &Visit, refs: &L, sink: &mut Sink) {
         );
     }
     ctx.corrects(refs, v.corrects);
+    correction_reason(
+        &mut ctx,
+        v.corrects.is_some(),
+        v.correction_reason.as_deref(),
+    );
+}
+
+/// A correction says why (a non-blank reason of at most
+/// [`MAX_CORRECTION_REASON_CHARS`](super::MAX_CORRECTION_REASON_CHARS) characters); a record that
+/// corrects nothing carries no reason.
+fn correction_reason(ctx: &mut Ctx<'_>, corrects: bool, reason: Option<&str>) {
+    let path = Path::Field("correction_reason");
+    match (corrects, reason) {
+        (true, r) if r.is_none_or(|r| r.trim().is_empty()) => ctx.err(
+            path,
+            c::CORRECTION_REASON_REQUIRED,
+            "A correction must say why the record it corrects was wrong. Fill in the reason.",
+            "更正记录必须写明更正原因。请说明原记录哪里有误。",
+        ),
+        (true, Some(r)) if r.chars().count() > super::MAX_CORRECTION_REASON_CHARS => ctx.err(
+            path,
+            c::CORRECTION_REASON_TOO_LONG,
+            format!(
+                "The reason for the correction is longer than {} characters. Shorten it.",
+                super::MAX_CORRECTION_REASON_CHARS
+            ),
+            format!(
+                "更正原因太长（最多 {} 字）。请精简后再保存。",
+                super::MAX_CORRECTION_REASON_CHARS
+            ),
+        ),
+        (false, Some(_)) => ctx.err(
+            path,
+            c::CORRECTION_REASON_WITHOUT_CORRECTS,
+            "A reason for a correction is given, but the record corrects nothing. Leave the \
+             reason out, or name the record it corrects.",
+            "该记录没有更正任何原记录，却填写了更正原因。请去掉更正原因，或指明被更正的原记录。",
+        ),
+        _ => {}
+    }
 }
 
 pub(super) fn contact<L: Lookup + ?Sized>(k: &Contact, refs: &L, sink: &mut Sink) {

@@ -345,6 +345,7 @@ pub fn complete_dataset() -> Dataset {
             photos: vec!["a".repeat(64), "b".repeat(64)],
             signature: Some("c".repeat(64)),
             corrects: None,
+            correction_reason: None,
         },
         Visit {
             id: id(61),
@@ -361,6 +362,7 @@ pub fn complete_dataset() -> Dataset {
             photos: Vec::new(),
             signature: None,
             corrects: None,
+            correction_reason: None,
         },
         Visit {
             id: id(62),
@@ -382,6 +384,7 @@ pub fn complete_dataset() -> Dataset {
             problems: "慢病卡未办理".into(),
             measures: String::new(),
             photos: Vec::new(),
+            correction_reason: Some("补录慢病卡未办理".into()),
             signature: None,
             corrects: Some(id(60)),
         },
@@ -575,6 +578,7 @@ pub fn new_visit(n: u128, household: Uuid, visitor: Uuid, when: &str) -> Visit {
         photos: vec!["d".repeat(64)],
         signature: Some("e".repeat(64)),
         corrects: None,
+        correction_reason: None,
     }
 }
 
@@ -746,6 +750,7 @@ pub fn county(households: usize, visits_per_household: usize) -> Dataset {
                 photos: vec![format!("{:064x}", visit.as_u128())],
                 signature: Some(format!("{:064x}", visit.as_u128() + 1)),
                 corrects: None,
+                correction_reason: None,
             });
         }
         if monitored {

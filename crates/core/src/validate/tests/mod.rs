@@ -78,6 +78,7 @@ fn county() -> (Fixture, Ids) {
     let correction = f.visit(household, cadre, d("2024-02-10"));
     let _ = correction;
     f.last_visit().corrects = Some(visit);
+    f.last_visit().correction_reason = Some("走访日期填错了".into());
     let income = f.income(
         household,
         cadre,

@@ -23,6 +23,54 @@ fn a_risk_needs_a_note_and_files_need_hashes() {
 }
 
 #[test]
+fn a_visit_correction_needs_its_reason_and_only_a_correction_has_one() {
+    let (mut f, _) = county();
+    // visits[2] corrects visits[0] (see `county`).
+    let correction = f.ds.visits[2].id;
+    let plain = f.ds.visits[1].id;
+    assert!(f.ds.visits[2].corrects.is_some());
+    assert!(errors(&f).is_empty());
+
+    f.ds.visits[2].correction_reason = None;
+    only(
+        &errors(&f),
+        "visit",
+        correction,
+        "correction_reason",
+        c::CORRECTION_REASON_REQUIRED,
+    );
+    f.ds.visits[2].correction_reason = Some(" \n ".into());
+    only(
+        &errors(&f),
+        "visit",
+        correction,
+        "correction_reason",
+        c::CORRECTION_REASON_REQUIRED,
+    );
+    f.ds.visits[2].correction_reason = Some("错".repeat(MAX_CORRECTION_REASON_CHARS + 1));
+    only(
+        &errors(&f),
+        "visit",
+        correction,
+        "correction_reason",
+        c::CORRECTION_REASON_TOO_LONG,
+    );
+    f.ds.visits[2].correction_reason = Some("错".repeat(MAX_CORRECTION_REASON_CHARS));
+    assert!(errors(&f).is_empty());
+
+    f.ds.visits[1].correction_reason = Some("没有更正什么".into());
+    let es = errors(&f);
+    only(
+        &es,
+        "visit",
+        plain,
+        "correction_reason",
+        c::CORRECTION_REASON_WITHOUT_CORRECTS,
+    );
+    assert!(es[0].message_zh.contains("请"), "{es:#?}");
+}
+
+#[test]
 fn household_risks_and_kinds_are_checked() {
     let (mut f, ids) = county();
     f.ds.households[0].risks = vec![
