@@ -521,7 +521,7 @@ async fn corrections_ids_and_resends_cannot_reach_other_records() {
 
 /// A correction of a visit pushed over HTTP as a hand-made operation, by `dev` (authored as
 /// `dev.author`), naming `original`, with `visitor` as its visitor.
-fn correction_of(dev: &mut Device, n: u128, h: u128, original: u128, visitor: u128) -> Operation {
+fn correction_of(dev: &mut HandDevice, n: u128, h: u128, original: u128, visitor: u128) -> Operation {
     let mut fix = visit(h);
     fix["visitor_id"] = json!(id(visitor));
     fix["problems"] = json!("更正后的问题");
@@ -539,7 +539,7 @@ async fn a_correction_is_made_by_the_author_of_the_record_it_corrects() {
     assert_eq!(push_one(&api, &token, &dev, mine).await, "A");
     // The first secretary of VILLAGE writes household 0 (her village), but did not make the
     // visit: her correction of it is refused, with a Chinese reason, and kept as refused.
-    let mut sec = Device::new(901);
+    let mut sec = HandDevice::new(901);
     sec.author = id(SECRETARY_ID);
     let sec_token = api
         .account(&admin, role_account(Role::FirstSecretary, "shuji"), sec.id)
@@ -557,7 +557,7 @@ async fn a_correction_is_made_by_the_author_of_the_record_it_corrects() {
         "not_author_of_corrected"
     );
     // Another cadre's visit (cadre 21's, household 4 in her village): refused to her as well.
-    let mut other_dev = Device::new(902);
+    let mut other_dev = HandDevice::new(902);
     other_dev.author = id(CADRE2_ID);
     let mut acc = role_account(Role::Cadre, "lisi");
     acc["person_id"] = json!(id(CADRE2_ID));
