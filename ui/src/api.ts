@@ -41,6 +41,14 @@ import type {
   UnlockRequest,
   VisitDraft,
   VisitFinished,
+  SignForm,
+  SignFormQuery,
+  SignInput,
+  SignSaved,
+  PairingCandidates,
+  PairingCandidatesQuery,
+  ArrangeInput,
+  PairingArranged,
 } from './bindings';
 
 /** Turns whatever a rejected invoke carries into an AppError. */
@@ -106,4 +114,10 @@ export const api = {
     channel.onmessage = onProgress;
     return call(invoke<SyncReport>('sync_now', { onProgress: channel }));
   },
+
+  signForm: (req: SignFormQuery) => call(invoke<SignForm>('sign_form', { req })),
+  signRecord: (req: SignInput) => call(invoke<SignSaved>('sign_record', { req })),
+  pairingCandidates: (req: PairingCandidatesQuery) =>
+    call(invoke<PairingCandidates>('pairing_candidates', { req })),
+  arrangePairing: (req: ArrangeInput) => call(invoke<PairingArranged>('arrange_pairing', { req })),
 };

@@ -57,6 +57,14 @@ fn export_all(cfg: &Config) {
         bangfu_core::CheckStatus,
         bangfu_core::ContactChannel,
         bangfu_core::IncomeCategory,
+        sign::SignFormQuery,
+        sign::SignForm,
+        sign::SignInput,
+        sign::SignSaved,
+        arrange::PairingCandidatesQuery,
+        arrange::PairingCandidates,
+        arrange::ArrangeInput,
+        arrange::PairingArranged,
     );
 }
 

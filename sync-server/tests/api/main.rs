@@ -5,7 +5,8 @@
 //! - [`authz`]: the authorization matrix, entity kind × role × in / out of scope;
 //! - [`abuse`]: device ownership, throttled sign-ins, slow and concurrent pushes;
 //! - [`photo_access`]: who may fetch a photo;
-//! - [`reference`]: the county's reference data.
+//! - [`reference`]: the county's reference data;
+//! - [`arrange`]: a pairing arranged by a first secretary (R6).
 //!
 //! The `bangfu-server` binary (`binary`, `epoch`, `load`), the storage trait (`storage`,
 //! `parallel`, `perf`) and the demo county (`demo`) are tested by their own test binaries.
@@ -20,3 +21,4 @@ mod http;
 mod openapi;
 mod photo_access;
 mod reference;
+mod arrange;

@@ -8,3 +8,5 @@ mod session;
 mod sync_now;
 mod sync_status;
 mod visit;
+mod sign;
+mod arrange;
