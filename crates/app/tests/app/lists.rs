@@ -235,6 +235,7 @@ fn household_page_masks_id_numbers_and_merges_one_timeline() {
             TimelineEntry::Income(i) => i.day,
             TimelineEntry::Measure(m) => m.day,
             TimelineEntry::Evaluation(e) => e.day,
+            TimelineEntry::Sign(s) => s.day,
         })
         .collect();
     assert!(days.windows(2).all(|w| w[0] >= w[1]));
