@@ -14,7 +14,7 @@ describe('安排结对帮扶干部 (R6)', () => {
     await expect(page.locator('[data-test=arrange-household]').textContent()).resolves.toBe('邱美华户 · 坪石村');
     const cadres = page.locator('[data-test=cadre]');
     await expect(cadres.count()).resolves.toBe(3);
-    await expect(page.locator('.unit .van-cell-group__title').allTextContents()).resolves.toEqual(['县农业农村局', '县人社局']);
+    await expect(page.locator('[data-test=arrange] .van-cell-group__title').allTextContents()).resolves.toEqual(['县农业农村局', '县人社局']);
     await expect(cadres.nth(1).textContent()).resolves.toContain('刘晓红（办公室主任）');
     await expect(cadres.nth(1).textContent()).resolves.toContain('现结对 4 户');
     await cadres.nth(1).click();
