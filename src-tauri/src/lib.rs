@@ -18,7 +18,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use bangfu_app::arrange::{ArrangeInput, PairingArranged, PairingCandidates, PairingCandidatesQuery};
+use bangfu_app::arrange::{
+    ArrangeInput, PairingArranged, PairingCandidates, PairingCandidatesQuery,
+};
 use bangfu_app::contact::{ContactInput, ContactSaved};
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};

@@ -162,9 +162,7 @@ impl App {
             fields.push(field(
                 "start",
                 "too_far_ahead",
-                &format!(
-                    "结对开始日期太远。请选择今天到 {MAX_START_AHEAD_DAYS} 天以内的日期。"
-                ),
+                &format!("结对开始日期太远。请选择今天到 {MAX_START_AHEAD_DAYS} 天以内的日期。"),
             ));
         }
         if start < today - Duration::days(MAX_START_BACK_DAYS) {
@@ -271,8 +269,12 @@ impl App {
             ));
         };
         let day = scope.today;
-        let staff = scope.me.has_role_in_on(Role::FirstSecretary, household.village_id, day)
-            || scope.me.has_role_in_on(Role::TeamMember, household.village_id, day);
+        let staff = scope
+            .me
+            .has_role_in_on(Role::FirstSecretary, household.village_id, day)
+            || scope
+                .me
+                .has_role_in_on(Role::TeamMember, household.village_id, day);
         if !staff {
             return Err(refuse(
                 "household_id",
@@ -284,7 +286,11 @@ impl App {
     }
 
     /// A pairing of the household active on `day` or starting later.
-    fn active_pairing_from(&self, household: &Household, day: NaiveDate) -> Result<Option<Pairing>> {
+    fn active_pairing_from(
+        &self,
+        household: &Household,
+        day: NaiveDate,
+    ) -> Result<Option<Pairing>> {
         Ok(self
             .store
             .pairings_of_household(household.id)?

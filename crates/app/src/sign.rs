@@ -181,11 +181,13 @@ impl App {
     fn sign_household(&self, scope: &Scope, id: Uuid) -> Result<bangfu_core::Household> {
         match self.household_in_scope(scope, id) {
             Ok(h) => Ok(h),
-            Err(AppError::NotInScope | AppError::NotFound(_)) => Err(AppError::Invalid(vec![field(
-                "household_id",
-                "not_in_scope",
-                "这户不在您的帮扶范围内，不能为其记录联系牌更换。请从“我的帮扶户”中选择农户。",
-            )])),
+            Err(AppError::NotInScope | AppError::NotFound(_)) => {
+                Err(AppError::Invalid(vec![field(
+                    "household_id",
+                    "not_in_scope",
+                    "这户不在您的帮扶范围内，不能为其记录联系牌更换。请从“我的帮扶户”中选择农户。",
+                )]))
+            }
             Err(e) => Err(e),
         }
     }

@@ -55,7 +55,9 @@ async fn r6_a_pairing_arranged_by_the_first_secretary_is_accepted_and_reaches_th
             .iter()
             .any(|e| e.op.entity == "household" && e.op.entity_id == household4)
     };
-    let (status, body) = api.get(Some(&cadre_token), "/v1/pull?after=0&limit=10000").await;
+    let (status, body) = api
+        .get(Some(&cadre_token), "/v1/pull?after=0&limit=10000")
+        .await;
     assert_eq!(status, 200, "{body}");
     assert!(!reads_household4(body));
 
@@ -63,7 +65,11 @@ async fn r6_a_pairing_arranged_by_the_first_secretary_is_accepted_and_reaches_th
     let mut fs_dev = Device::new(702);
     fs_dev.author = id(SECRETARY_ID);
     let fs_token = api
-        .account(&admin, role_account(Role::FirstSecretary, "r6-shuji"), fs_dev.id)
+        .account(
+            &admin,
+            role_account(Role::FirstSecretary, "r6-shuji"),
+            fs_dev.id,
+        )
         .await;
     let pairing = id(PAIRING_BASE + 40);
     let arranged = fs_dev.op(
@@ -90,7 +96,9 @@ async fn r6_a_pairing_arranged_by_the_first_secretary_is_accepted_and_reaches_th
     assert_eq!(code_of(status, &body), "forbidden_scope");
 
     // The cadre's next pull brings the household and its new pairing.
-    let (status, body) = api.get(Some(&cadre_token), "/v1/pull?after=0&limit=10000").await;
+    let (status, body) = api
+        .get(Some(&cadre_token), "/v1/pull?after=0&limit=10000")
+        .await;
     assert_eq!(status, 200, "{body}");
     let page: PullResponse = serde_json::from_value(body.clone()).expect("page");
     assert!(

@@ -16,9 +16,9 @@ mod common;
 
 mod abuse;
 mod access;
+mod arrange;
 mod authz;
 mod http;
 mod openapi;
 mod photo_access;
 mod reference;
-mod arrange;

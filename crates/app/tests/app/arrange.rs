@@ -177,7 +177,9 @@ fn r6_arrange_refusals_name_their_field_and_save_nothing() {
     let outsider = ds
         .people
         .iter()
-        .find(|p| p.has_role_on(Role::Cadre, today) && p.unit_id.is_some_and(|u| !units.contains(&u)))
+        .find(|p| {
+            p.has_role_on(Role::Cadre, today) && p.unit_id.is_some_and(|u| !units.contains(&u))
+        })
         .expect("a cadre of another unit")
         .id;
     let paired_here = ds

@@ -144,7 +144,10 @@ fn r7_a_late_sign_is_listed_overdue_and_a_past_day_is_kept() {
         .expect("recorded");
     assert_eq!(saved.replaced_on, day);
     assert!(sign_task(&f, hh2).is_none());
-    assert!(sign_task(&f, hh).is_some(), "the other household's sign is still owed");
+    assert!(
+        sign_task(&f, hh).is_some(),
+        "the other household's sign is still owed"
+    );
 }
 
 #[test]
