@@ -18,6 +18,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use bangfu_app::arrange::{
+    ArrangeInput, PairingArranged, PairingCandidates, PairingCandidatesQuery,
+};
 use bangfu_app::contact::{ContactInput, ContactSaved};
 use bangfu_app::evaluation::{
     EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved,
@@ -27,6 +30,7 @@ use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};
 use bangfu_app::session::{EnrolRequest, Session, SetPinRequest, UnlockRequest};
+use bangfu_app::sign::{SignForm, SignFormQuery, SignInput, SignSaved};
 use bangfu_app::sync::{SyncProgress, SyncReport, SyncStatus};
 use bangfu_app::sync_run::{Syncer, fetch_photo};
 use bangfu_app::tasks::{TaskList, TasksQuery};
@@ -304,6 +308,29 @@ async fn correction_open(shell: State<'_, Shell>, req: CorrectionOpenRequest) ->
     shell.call(move |app| app.correction_open(req)).await
 }
 
+#[tauri::command]
+async fn sign_form(shell: State<'_, Shell>, req: SignFormQuery) -> Cmd<SignForm> {
+    shell.call(move |app| app.sign_form(req)).await
+}
+
+#[tauri::command]
+async fn sign_record(shell: State<'_, Shell>, req: SignInput) -> Cmd<SignSaved> {
+    shell.call(move |app| app.sign_record(req)).await
+}
+
+#[tauri::command]
+async fn pairing_candidates(
+    shell: State<'_, Shell>,
+    req: PairingCandidatesQuery,
+) -> Cmd<PairingCandidates> {
+    shell.call(move |app| app.pairing_candidates(req)).await
+}
+
+#[tauri::command]
+async fn arrange_pairing(shell: State<'_, Shell>, req: ArrangeInput) -> Cmd<PairingArranged> {
+    shell.call(move |app| app.arrange_pairing(req)).await
+}
+
 /// Starts the app (the desktop `main` and Android's entry point).
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
@@ -341,6 +368,10 @@ pub fn run() {
             evaluation_form,
             evaluation_save,
             correction_open,
+            sign_form,
+            sign_record,
+            pairing_candidates,
+            arrange_pairing,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

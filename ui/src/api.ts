@@ -48,6 +48,14 @@ import type {
   EvaluationFormQuery,
   EvaluationInput,
   EvaluationSaved,
+  SignForm,
+  SignFormQuery,
+  SignInput,
+  SignSaved,
+  PairingCandidates,
+  PairingCandidatesQuery,
+  ArrangeInput,
+  PairingArranged,
 } from './bindings';
 
 /** Turns whatever a rejected invoke carries into an AppError. */
@@ -120,4 +128,9 @@ export const api = {
   evaluationSave: (req: EvaluationInput) => call(invoke<EvaluationSaved>('evaluation_save', { req })),
   correctionOpen: (req: CorrectionOpenRequest) =>
     call(invoke<VisitDraft>('correction_open', { req })),
+  signForm: (req: SignFormQuery) => call(invoke<SignForm>('sign_form', { req })),
+  signRecord: (req: SignInput) => call(invoke<SignSaved>('sign_record', { req })),
+  pairingCandidates: (req: PairingCandidatesQuery) =>
+    call(invoke<PairingCandidates>('pairing_candidates', { req })),
+  arrangePairing: (req: ArrangeInput) => call(invoke<PairingArranged>('arrange_pairing', { req })),
 };

@@ -31,6 +31,16 @@ export const router = createRouter({
       component: () => import('./views/IncomeView.vue'),
       props: (r) => ({ id: r.params.id, quarter: r.query.quarter ?? null }),
     },
+    {
+      path: '/households/:id/sign',
+      component: () => import('./views/SignView.vue'),
+      props: true,
+    },
+    {
+      path: '/households/:id/arrange',
+      component: () => import('./views/ArrangeView.vue'),
+      props: true,
+    },
     { path: '/sync', component: () => import('./views/SyncView.vue'), meta: { tab: true } },
     { path: '/village', component: () => import('./views/VillageView.vue'), meta: { tab: true } },
     {

@@ -1,6 +1,7 @@
 //! The household page: profile with its class history (R1) and risks, members with masked ID
 //! numbers (the full number never leaves this crate), pairing history, what is still owed, and
-//! one timeline of visits, contacts, income, measures and evaluations, newest first.
+//! one timeline of visits, contacts, income, measures, evaluations and contact-sign replacements
+//! (R7), newest first.
 
 use bangfu_core::idnumber;
 use bangfu_core::income::IncomeTotals;
@@ -177,6 +178,17 @@ pub struct EvaluationEntry {
     pub corrected: bool,
 }
 
+/// R7: the contact sign replaced for a pairing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct SignEntry {
+    pub id: Uuid,
+    /// The day the new sign went up.
+    pub day: NaiveDate,
+    /// The cadre of the pairing the sign names.
+    pub cadre_name: String,
+    pub recorded_by_name: String,
+}
+
 /// One entry of the household's timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -186,6 +198,7 @@ pub enum TimelineEntry {
     Income(IncomeEntry),
     Measure(MeasureEntry),
     Evaluation(EvaluationEntry),
+    Sign(SignEntry),
 }
 
 impl TimelineEntry {
@@ -196,6 +209,7 @@ impl TimelineEntry {
             TimelineEntry::Income(e) => e.day,
             TimelineEntry::Measure(e) => e.day,
             TimelineEntry::Evaluation(e) => e.day,
+            TimelineEntry::Sign(e) => e.day,
         }
     }
 
@@ -408,6 +422,22 @@ impl App {
                 risk_eliminated: e.risk_eliminated,
                 note: e.note.clone(),
                 corrected: corrected.contains(&e.id),
+            }));
+        }
+        for r in &ds.sign_replacements {
+            let cadre = ds
+                .pairings
+                .iter()
+                .find(|p| p.id == r.pairing_id)
+                .map(|p| p.cadre_id);
+            timeline.push(TimelineEntry::Sign(SignEntry {
+                id: r.id,
+                day: r.replaced_on,
+                cadre_name: match cadre {
+                    Some(c) => person_name(c)?,
+                    None => String::new(),
+                },
+                recorded_by_name: person_name(r.recorded_by)?,
             }));
         }
         timeline.sort_by_key(|e| std::cmp::Reverse((e.day(), e.at())));

@@ -30,6 +30,9 @@
 //!   connections so screens stay usable) and fetching photos this phone does not hold.
 //! - `photo`: photo and signature files under `photos/` by SHA-256, and the intake of
 //!   `add_photo` (bangfu-photo: shrink, EXIF dropped, watermark).
+//! - [`sign`]: 更换联系牌 (R7) — the pairings waiting for a new contact sign, recording one.
+//! - [`arrange`]: 安排结对 (R6) — the first secretary pairs a household without a cadre with a
+//!   cadre of the units assisting her village.
 //! - [`error`]: [`AppError`], serialised to the UI as `{code, message, retry_after_s, fields}`.
 //!
 //! Files in the data directory: `store.sqlite` (the records, bangfu-store), `app.sqlite` (account,
@@ -43,6 +46,7 @@
 //! contain names, ID numbers, phone numbers or sums. ID numbers are masked before they leave
 //! this crate.
 
+pub mod arrange;
 pub mod clock;
 pub mod contact;
 pub mod correction;
@@ -55,6 +59,7 @@ pub mod income;
 mod photo;
 pub mod scope;
 pub mod session;
+pub mod sign;
 pub mod sync;
 pub mod sync_run;
 pub mod tasks;
@@ -173,6 +178,10 @@ pub const COMMANDS: &[&str] = &[
     "evaluation_form",
     "evaluation_save",
     "correction_open",
+    "sign_form",
+    "sign_record",
+    "pairing_candidates",
+    "arrange_pairing",
 ];
 
 /// The store's file name in the data directory.

@@ -64,6 +64,14 @@ fn export_all(cfg: &Config) {
         evaluation::EvaluationInput,
         evaluation::EvaluationSaved,
         correction::CorrectionOpenRequest,
+        sign::SignFormQuery,
+        sign::SignForm,
+        sign::SignInput,
+        sign::SignSaved,
+        arrange::PairingCandidatesQuery,
+        arrange::PairingCandidates,
+        arrange::ArrangeInput,
+        arrange::PairingArranged,
     );
 }
 

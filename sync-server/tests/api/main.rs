@@ -5,7 +5,8 @@
 //! - [`authz`]: the authorization matrix, entity kind × role × in / out of scope;
 //! - [`abuse`]: device ownership, throttled sign-ins, slow and concurrent pushes;
 //! - [`photo_access`]: who may fetch a photo;
-//! - [`reference`]: the county's reference data.
+//! - [`reference`]: the county's reference data;
+//! - [`arrange`]: a pairing arranged by a first secretary (R6).
 //!
 //! The `bangfu-server` binary (`binary`, `epoch`, `load`), the storage trait (`storage`,
 //! `parallel`, `perf`) and the demo county (`demo`) are tested by their own test binaries.
@@ -15,6 +16,7 @@ mod common;
 
 mod abuse;
 mod access;
+mod arrange;
 mod authz;
 mod http;
 mod openapi;

@@ -3,9 +3,10 @@ import type { ContactEntry } from "./ContactEntry";
 import type { EvaluationEntry } from "./EvaluationEntry";
 import type { IncomeEntry } from "./IncomeEntry";
 import type { MeasureEntry } from "./MeasureEntry";
+import type { SignEntry } from "./SignEntry";
 import type { VisitEntry } from "./VisitEntry";
 
 /**
  * One entry of the household's timeline.
  */
-export type TimelineEntry = { "type": "visit" } & VisitEntry | { "type": "contact" } & ContactEntry | { "type": "income" } & IncomeEntry | { "type": "measure" } & MeasureEntry | { "type": "evaluation" } & EvaluationEntry;
+export type TimelineEntry = { "type": "visit" } & VisitEntry | { "type": "contact" } & ContactEntry | { "type": "income" } & IncomeEntry | { "type": "measure" } & MeasureEntry | { "type": "evaluation" } & EvaluationEntry | { "type": "sign" } & SignEntry;

@@ -7,6 +7,7 @@ import type {
   EvaluationForm,
   HouseholdDetail,
   HouseholdRow,
+  PairingCandidates,
   Session,
   SyncStatus,
   Task,
@@ -533,3 +534,79 @@ export function evaluationForm(householdId: string, quarter: string, evaluated: 
     max_note_chars: 500,
   };
 }
+/** R7: the household whose contact sign is owed (the `R7:6` task), and its new pairing. */
+export const SIGN_HH = hid(6);
+export const signPairing = {
+  pairing_id: '01930000-0000-7000-8000-0000000f0006',
+  cadre_name: '张丽',
+  start: '2025-12-15',
+  due_on: '2025-12-24',
+  overdue: false,
+};
+
+/** R6: a household of 坪石村 newly monitored with no cadre (the first secretary's scenario). */
+export const ARRANGE_HH = hid(10);
+
+export const arrangeTask: Task = task({
+  key: 'R6:10:2025-12-16',
+  rule: 'R6',
+  kind: 'arrange_pairing',
+  status: 'open',
+  household_id: ARRANGE_HH,
+  household_name: '邱美华',
+  village_name: '坪石村',
+  period: '2025-12-16',
+  opens_on: '2025-12-16',
+  due_on: '2025-12-30',
+  days_left: 10,
+  what: '为新纳入的监测对象邱美华户安排结对帮扶干部',
+  by_when: '12月30日前完成（还剩 10 天）',
+});
+
+export const noCadreAlert: AlertItem = {
+  key: 'R6:no_cadre:10:2025-12-16',
+  rule: 'R6',
+  kind: 'no_cadre',
+  item: null,
+  household_id: ARRANGE_HH,
+  household_name: '邱美华',
+  village_name: '坪石村',
+  raised_on: '2025-12-16',
+  what: '监测对象自 2025-12-16 起没有结对帮扶干部',
+  what_to_do: '请第一书记或驻村工作队员按程序尽快安排结对帮扶干部。',
+};
+
+/** The cadres of the units assisting 坪石村 (by unit, fewest households first). */
+export const candidates: PairingCandidates = {
+  household_id: ARRANGE_HH,
+  head_name: '邱美华',
+  village_name: '坪石村',
+  today: TODAY,
+  earliest_start: '2025-12-13',
+  latest_start: '2026-01-19',
+  cadres: [
+    { person_id: '01930000-0000-7000-8000-0000000c0001', name: '钟文斌', unit_name: '县农业农村局', post_title: '副局长', households: 3 },
+    { person_id: '01930000-0000-7000-8000-0000000c0002', name: '刘晓红', unit_name: '县农业农村局', post_title: '办公室主任', households: 4 },
+    { person_id: '01930000-0000-7000-8000-0000000c0003', name: '王志刚', unit_name: '县人社局', post_title: null, households: 2 },
+  ],
+};
+
+/** The R7 task the arranged cadre owes (the first secretary sees it with its owner). */
+export const arrangedSignTask = (cadreName: string, start: string): Task =>
+  task({
+    key: `R7:10:${start}`,
+    rule: 'R7',
+    kind: 'replace_sign',
+    status: 'open',
+    household_id: ARRANGE_HH,
+    household_name: '邱美华',
+    village_name: '坪石村',
+    period: start,
+    opens_on: start,
+    due_on: '2025-12-31',
+    days_left: 11,
+    what: '更换邱美华户门口的联系牌（结对变更后 7 个工作日内）',
+    by_when: '12月31日前完成（还剩 11 天）',
+    owner_name: cadreName,
+    mine: false,
+  });

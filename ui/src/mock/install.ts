@@ -24,6 +24,10 @@ import type {
   TimelineEntry,
   UnlockRequest,
   VisitDraft,
+  SignFormQuery,
+  SignInput,
+  PairingCandidatesQuery,
+  ArrangeInput,
 } from '../bindings';
 import * as data from './data';
 
@@ -58,6 +62,8 @@ export interface MockScenario {
   evaluationTask?: boolean;
   /** W2: the timeline's visit is dated 2035 and a W2 alert asks to correct it. */
   implausibleVisit?: boolean;
+  /** Signed in as 坪石村's first secretary: an R6 task and a `no_cadre` alert to arrange. */
+  firstSecretary?: boolean;
 }
 
 declare global {
@@ -105,6 +111,14 @@ export function installMock() {
         }
       : scenario.session,
   );
+  // Tasks and alerts change as signs are recorded and cadres arranged.
+  let tasks = scenario.noTasks ? [] : [...(scenario.firstSecretary ? [data.arrangeTask] : []), ...data.tasks];
+  let alerts = scenario.noTasks ? [] : [...(scenario.firstSecretary ? [data.noCadreAlert] : []), ...data.alerts];
+  if (scenario.firstSecretary) {
+    session = { ...session, account: { username: 'chenfang', display_name: '陈芳', role: 'first_secretary', person_id: '01930000-0000-7000-8000-00000000bbbb' } };
+  }
+  let signRecorded = false;
+  let arranged: { name: string; start: string } | null = null;
   let wrongPins = 0;
   const drafts = new Map<string, VisitDraft>();
   const photos = new Map<string, Uint8Array>();
@@ -116,7 +130,7 @@ export function installMock() {
   const evaluations = new Map<string, { on: string; outcome: EvaluationInput['outcome']; note: string; answers: [boolean, boolean, boolean] }>();
   const allTasks = () =>
     [
-      ...data.tasks,
+      ...tasks,
       ...(scenario.evaluationTask ? [data.evaluationTask] : []),
       ...(scenario.secretary ? data.othersTasks : []),
     ].filter(
@@ -390,16 +404,14 @@ export function installMock() {
       case 'set_pin':
         return session;
       case 'my_tasks': {
-        const tasks = scenario.noTasks ? [] : allTasks();
+        const shown = allTasks();
         return {
           as_of: data.TODAY,
-          tasks,
-          alerts: scenario.noTasks
-            ? []
-            : [...data.alerts, ...(scenario.implausibleVisit && !corrections.has('v1') ? [data.implausibleAlert] : [])],
-          overdue: tasks.filter((t) => t.status === 'overdue').length,
-          open: tasks.filter((t) => t.status === 'open').length,
-          upcoming: tasks.filter((t) => t.status === 'upcoming').length,
+          tasks: shown,
+          alerts: [...alerts, ...(scenario.implausibleVisit && !corrections.has('v1') ? [data.implausibleAlert] : [])],
+          overdue: shown.filter((t) => t.status === 'overdue').length,
+          open: shown.filter((t) => t.status === 'open').length,
+          upcoming: shown.filter((t) => t.status === 'upcoming').length,
           calendar_uncovered: false,
         };
       }
@@ -417,7 +429,63 @@ export function installMock() {
           page.timeline = page.timeline.map((e) => (e.type === 'visit' ? { ...e, photos: only } : e));
         }
         if (page) page.timeline = withCorrections(timelineOf(page.timeline));
+        if (page) {
+          page.open_tasks = tasks.filter((t) => t.household_id === page.profile.id);
+          if (page.profile.id === data.SIGN_HH && signRecorded) {
+            page.timeline = [{ type: 'sign', id: 'sign-1', day: data.TODAY, cadre_name: data.signPairing.cadre_name, recorded_by_name: '张丽' }, ...page.timeline];
+          }
+          if (page.profile.id === data.ARRANGE_HH && scenario.firstSecretary) {
+            page.pairings = arranged
+              ? [{ id: 'p-arranged', cadre_name: arranged.name, unit_name: '县农业农村局', start: arranged.start, end: null, end_reason: null, active: true }]
+              : [];
+          }
+        }
         return page ?? fail(data.errors.notFound());
+      }
+      case 'sign_form': {
+        const id = (req as SignFormQuery).household_id;
+        const pairings = id === data.SIGN_HH && !signRecorded ? [data.signPairing] : [];
+        const row = data.households.find((h) => h.id === id);
+        return { household_id: id, head_name: row?.head_name ?? '', today: data.TODAY, pairings };
+      }
+      case 'sign_record': {
+        const r = req as SignInput;
+        const on = r.replaced_on ?? data.TODAY;
+        const fields: FieldError[] = [];
+        if (r.household_id !== data.SIGN_HH || r.pairing_id !== data.signPairing.pairing_id) {
+          fields.push(field('pairing_id', 'pairing_household_mismatch', '所选结对关系属于其他农户。请选择本户的结对关系。'));
+        }
+        if (on > data.TODAY) fields.push(field('replaced_on', 'in_future', '更换日期晚于今天。请选择联系牌实际更换的日期（不能晚于今天）。'));
+        else if (on < data.signPairing.start) {
+          fields.push(field('replaced_on', 'replaced_before_pairing', `更换日期早于结对开始日期（${data.signPairing.start}）。请选择结对开始当天或之后的日期。`));
+        }
+        if (fields.length) return fail(data.errors.invalid(fields));
+        signRecorded = true;
+        tasks = tasks.filter((t) => !(t.kind === 'replace_sign' && t.household_id === r.household_id));
+        return { id: 'sign-1', replaced_on: on };
+      }
+      case 'pairing_candidates': {
+        const id = (req as PairingCandidatesQuery).household_id;
+        if (!scenario.firstSecretary) {
+          return fail(data.errors.invalid([field('household_id', 'not_village_staff', '只有本村第一书记或驻村工作队员可以安排结对帮扶干部。请联系本村第一书记安排。')]));
+        }
+        if (id !== data.ARRANGE_HH || arranged) {
+          return fail(data.errors.invalid([field('household_id', 'already_paired', '这户已有结对帮扶干部（自 2024-03-01 起），不能再安排。如需更换，请由帮扶单位按职务接替。')]));
+        }
+        return data.candidates;
+      }
+      case 'arrange_pairing': {
+        const r = req as ArrangeInput;
+        const start = r.start ?? data.TODAY;
+        const cadre = data.candidates.cadres.find((c) => c.person_id === r.cadre_id);
+        const fields: FieldError[] = [];
+        if (!cadre) fields.push(field('cadre_id', 'not_assisting_unit', '所选人员不是本村帮扶单位的帮扶干部。请从列表中选择本村帮扶单位的干部。'));
+        if (start > data.candidates.latest_start) fields.push(field('start', 'too_far_ahead', '结对开始日期太远。请选择今天到 30 天以内的日期。'));
+        if (fields.length || !cadre) return fail(data.errors.invalid(fields));
+        arranged = { name: cadre.name, start };
+        tasks = [...tasks.filter((t) => !(t.kind === 'arrange_pairing' && t.household_id === r.household_id)), data.arrangedSignTask(cadre.name, start)];
+        alerts = alerts.filter((a) => !(a.kind === 'no_cadre' && a.household_id === r.household_id));
+        return { pairing_id: 'p-arranged', start, cadre_name: cadre.name, sign_due_on: '2025-12-31' };
       }
       case 'draft_new': {
         const id = (req as { household_id: string }).household_id;

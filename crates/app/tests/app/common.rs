@@ -216,3 +216,74 @@ pub fn synchronous_levels(app: &App) -> Vec<(String, i64)> {
         .collect::<Result<_, _>>()
         .expect("levels")
 }
+
+/// The village of the first village grant (first secretary or team member) `person` holds on `day`.
+pub fn village_of_staff(ds: &Dataset, person: Uuid, day: NaiveDate) -> Uuid {
+    ds.people
+        .iter()
+        .find(|p| p.id == person)
+        .and_then(|p| {
+            p.roles
+                .iter()
+                .find(|g| {
+                    matches!(g.role, Role::FirstSecretary | Role::TeamMember) && g.holds_on(day)
+                })
+                .and_then(|g| g.area_id)
+        })
+        .expect("a village grant")
+}
+
+/// Stores (as if pulled) a 脱贫户 of `village` that became a 突发严重困难户 on `monitored_from`,
+/// with no pairing.
+pub fn new_monitored_household(app: &mut App, village: Uuid, monitored_from: NaiveDate) -> Uuid {
+    use bangfu_core::{ClassPeriod, Household, HouseholdClass, MonitoredKind, Record, Risk};
+    let id = Uuid::now_v7();
+    let h = Household {
+        id,
+        village_id: village,
+        group: Some("3组".into()),
+        head_name: "测试户主".into(),
+        address: None,
+        phone: None,
+        class_history: vec![
+            ClassPeriod {
+                from: d("2021-01-01"),
+                class: HouseholdClass::Lifted,
+                kind: None,
+            },
+            ClassPeriod {
+                from: monitored_from,
+                class: HouseholdClass::Monitored,
+                kind: Some(MonitoredKind::SuddenHardship),
+            },
+        ],
+        risks: vec![Risk::Illness],
+    };
+    app.store_mut()
+        .save_record(&Record::Household(h))
+        .expect("household saves");
+    id
+}
+
+/// Stores (as if pulled) a pairing of `household` with `cadre` from `start`.
+pub fn store_pairing(app: &mut App, household: Uuid, cadre: Uuid, start: NaiveDate) -> Uuid {
+    let id = Uuid::now_v7();
+    app.store_mut()
+        .save_record(&bangfu_core::Record::Pairing(bangfu_core::Pairing {
+            id,
+            household_id: household,
+            cadre_id: cadre,
+            start,
+            end: None,
+            end_reason: None,
+            successor_id: None,
+            arranged_by: None,
+        }))
+        .expect("pairing saves");
+    id
+}
+
+/// Every local operation not yet pushed (what "nothing saved" is checked against).
+pub fn unsynced(app: &App) -> u64 {
+    app.store().unsynced_count().expect("unsynced")
+}

@@ -235,6 +235,7 @@ fn household_page_masks_id_numbers_and_merges_one_timeline() {
             TimelineEntry::Income(i) => i.day,
             TimelineEntry::Measure(m) => m.day,
             TimelineEntry::Evaluation(e) => e.day,
+            TimelineEntry::Sign(s) => s.day,
         })
         .collect();
     assert!(days.windows(2).all(|w| w[0] >= w[1]));
@@ -275,4 +276,22 @@ fn household_page_masks_id_numbers_and_merges_one_timeline() {
         })
         .expect_err("refused");
     assert_eq!(e.code(), "not_found");
+}
+
+#[test]
+fn every_obligation_has_a_task_kind_and_every_kind_occurs() {
+    use bangfu_app::tasks::TaskKind;
+    let obligations = bangfu_core::rules::obligations(common::demo(), common::as_of());
+    let mut kinds = Vec::new();
+    for o in &obligations {
+        let kind = TaskKind::of(o.rule)
+            .unwrap_or_else(|| panic!("{:?} makes obligations but has no task kind", o.rule));
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    // The demo plants every kind of work, so each kind (and so each screen) is exercised.
+    for kind in TaskKind::ALL {
+        assert!(kinds.contains(&kind), "no {kind:?} task in the demo");
+    }
 }

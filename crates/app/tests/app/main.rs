@@ -1,5 +1,6 @@
 //! The app's functions on a real store holding a demo county (bangfu-demo), one module per screen.
 
+mod arrange;
 mod common;
 mod contact_income;
 mod evaluation;
@@ -7,6 +8,7 @@ mod correction;
 mod lists;
 mod scale;
 mod session;
+mod sign;
 mod sync_now;
 mod sync_status;
 mod village;

@@ -7,10 +7,12 @@
 //!   the people working in a village.
 //! - [`households`]: the household list, a page at a time, searchable; a household's last visit.
 //! - [`records`]: a household's measures; the monitoring lines.
+//! - [`units`]: the assisting units of a village (R6: whom the first secretary may pair).
 
 pub mod households;
 pub mod records;
 pub mod scope;
+pub mod units;
 
 pub use households::{HouseholdIdPage, HouseholdListQuery};
 pub use scope::HouseholdScope;
