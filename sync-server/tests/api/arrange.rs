@@ -27,7 +27,7 @@ async fn r6_a_pairing_arranged_by_the_first_secretary_is_accepted_and_reaches_th
     let yesterday = today.pred_opt().expect("a day before");
 
     // Household 4 (VILLAGE, paired with cadre 21) loses its cadre yesterday.
-    let mut office = Device::new(700);
+    let mut office = HandDevice::new(700);
     let office_token = api
         .sign_in("admin", PASSWORD, office.id)
         .await
@@ -43,7 +43,7 @@ async fn r6_a_pairing_arranged_by_the_first_secretary_is_accepted_and_reaches_th
     assert_eq!(code_of(status, &body), "A");
 
     // The cadre of unit 10 does not read household 4 yet.
-    let mut cadre_dev = Device::new(701);
+    let mut cadre_dev = HandDevice::new(701);
     cadre_dev.author = id(CADRE_ID);
     let cadre_token = api
         .account(&admin, role_account(Role::Cadre, "r6-ganbu"), cadre_dev.id)
@@ -62,7 +62,7 @@ async fn r6_a_pairing_arranged_by_the_first_secretary_is_accepted_and_reaches_th
     assert!(!reads_household4(body));
 
     // The first secretary arranges cadre 20 for it, from today.
-    let mut fs_dev = Device::new(702);
+    let mut fs_dev = HandDevice::new(702);
     fs_dev.author = id(SECRETARY_ID);
     let fs_token = api
         .account(
