@@ -22,10 +22,10 @@ use bangfu_app::arrange::{
     ArrangeInput, PairingArranged, PairingCandidates, PairingCandidatesQuery,
 };
 use bangfu_app::contact::{ContactInput, ContactSaved};
+use bangfu_app::correction::CorrectionOpenRequest;
 use bangfu_app::evaluation::{
     EvaluationForm, EvaluationFormQuery, EvaluationInput, EvaluationSaved,
 };
-use bangfu_app::correction::CorrectionOpenRequest;
 use bangfu_app::household::{HouseholdDetail, HouseholdPageQuery};
 use bangfu_app::households::{HouseholdList, HouseholdQuery};
 use bangfu_app::income::{IncomeForm, IncomeFormQuery, IncomeInput, IncomePreview, IncomeSaved};

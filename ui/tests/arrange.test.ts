@@ -20,6 +20,8 @@ describe('安排结对帮扶干部 (R6)', () => {
     await cadres.nth(1).click();
     await page.locator('[data-test=arrange-save]').click();
     await page.locator('[data-test=tasks]').waitFor();
+    // The sign is the cadre's task, not hers: it shows under 全部.
+    await page.locator('[data-test=task-filter] .van-tab', { hasText: '全部' }).click();
     await page.locator('[data-test=task]', { hasText: '更换邱美华户门口的联系牌' }).waitFor();
     await expect(page.locator('[data-test=task]', { hasText: ARRANGE_TASK }).count()).resolves.toBe(0);
     const sign = page.locator('[data-test=task]', { hasText: '更换邱美华户门口的联系牌' });

@@ -521,7 +521,13 @@ async fn corrections_ids_and_resends_cannot_reach_other_records() {
 
 /// A correction of a visit pushed over HTTP as a hand-made operation, by `dev` (authored as
 /// `dev.author`), naming `original`, with `visitor` as its visitor.
-fn correction_of(dev: &mut HandDevice, n: u128, h: u128, original: u128, visitor: u128) -> Operation {
+fn correction_of(
+    dev: &mut HandDevice,
+    n: u128,
+    h: u128,
+    original: u128,
+    visitor: u128,
+) -> Operation {
     let mut fix = visit(h);
     fix["visitor_id"] = json!(id(visitor));
     fix["problems"] = json!("更正后的问题");

@@ -447,6 +447,7 @@ export default {
     notePlaceholder: '写明评估依据、下一步措施（选填）',
     save: '保存评估',
     saveCorrection: '保存更正',
+  },
   sign: {
     title: '更换联系牌',
     action: '更换联系牌',

@@ -571,6 +571,7 @@ export const noCadreAlert: AlertItem = {
   household_id: ARRANGE_HH,
   household_name: '邱美华',
   village_name: '坪石村',
+  visit_id: null,
   raised_on: '2025-12-16',
   what: '监测对象自 2025-12-16 起没有结对帮扶干部',
   what_to_do: '请第一书记或驻村工作队员按程序尽快安排结对帮扶干部。',

@@ -646,6 +646,7 @@ export function installMock() {
         const corrects = evaluations.has(key) ? `evaluation-${r.household_id}-${r.quarter}` : null;
         evaluations.set(key, { on: data.TODAY, outcome: r.outcome, note: r.note.trim(), answers: [r.income_above_line, r.guarantees_consolidated, r.risk_eliminated] });
         return { id: `evaluation-${r.household_id}-${r.quarter}`, quarter: r.quarter, corrects };
+      }
       case 'correction_open': {
         const r = req as { visit_id: string };
         const hh = data.households.map((h) => h.id).find((h) => visitEntries(h).some((e) => e.id === r.visit_id)) ?? data.hid(1);

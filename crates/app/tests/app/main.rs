@@ -3,8 +3,8 @@
 mod arrange;
 mod common;
 mod contact_income;
-mod evaluation;
 mod correction;
+mod evaluation;
 mod lists;
 mod scale;
 mod session;
