@@ -143,6 +143,26 @@ const shots = [
     await p.locator('[data-test=outcome-error]').waitFor();
     await p.locator('[data-test=outcome-error]').scrollIntoViewIfNeeded();
   } },
+  { name: '17-village', route: '/village', scenario: { secretary: true }, act: async (p) => {
+    await p.locator('[data-test=cadre]').first().waitFor();
+  } },
+  { name: '18-tasks-by-cadre', route: '/tasks', scenario: { secretary: true }, act: async (p) => {
+    await p.locator('[data-test=task-filter] .van-tab', { hasText: '按干部' }).click();
+    await p.locator('[data-test=task]').first().waitFor();
+  } },
+  { name: '19-sign', route: `/households/${HH(6)}/sign`, act: async (p) => {
+    await p.locator('[data-test=sign]').waitFor();
+  } },
+  { name: '20-arrange', route: `/households/${HH(10)}/arrange`, scenario: { firstSecretary: true }, act: async (p) => {
+    await p.locator('[data-test=cadre]').first().waitFor();
+  } },
+  { name: '21-visit-correction', route: `/households/${HH(1)}/visit?corrects=v1`, act: async (p) => {
+    await p.locator('[data-test=visit]').waitFor();
+  } },
+  { name: '22-contact-time', route: `/households/${HH(1)}/contact`, act: async (p) => {
+    await p.locator('[data-test=contact-at]').click();
+    await p.locator('[data-test=datetime-picker]').waitFor();
+  } },
 ];
 
 for (const shot of shots) {

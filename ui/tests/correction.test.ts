@@ -28,7 +28,7 @@ describe('更正走访 (correcting a saved visit)', () => {
     const [opened] = await callsOf(page, 'correction_open');
     expect(opened.args.req).toEqual({ visit_id: 'v1' });
     await expect(page.textContent('[data-test=correcting]')).resolves.toContain('正在更正 2025年10月3日 10:20 的走访');
-    await expect(page.locator('[data-test=visited-at] input').inputValue()).resolves.toBe('2025-10-03T10:20');
+    await expect(page.locator('[data-test=visited-at] input').inputValue()).resolves.toBe('2025年10月3日 10:20');
     await expect(page.textContent('.van-nav-bar__title')).resolves.toContain('更正走访');
 
     // Change what was wrong: the problems.
@@ -84,7 +84,7 @@ describe('更正走访 (correcting a saved visit)', () => {
     await page.locator('[data-test=correction-reason]').waitFor();
     expect(page.url()).toContain(`/households/${HH(1)}/visit?corrects=v1`);
     const visitedAt = page.locator('[data-test=visited-at] input');
-    await expect(visitedAt.inputValue()).resolves.toBe('2035-10-03T10:20');
+    await expect(visitedAt.inputValue()).resolves.toBe('2035年10月3日 10:20');
 
     // Only the reason: the date is still in the future, refused at its field.
     await page.locator('[data-test=correction-reason] textarea').fill('手机时间设置有误，走访日期记错了');
@@ -92,7 +92,8 @@ describe('更正走访 (correcting a saved visit)', () => {
     await page.locator('[data-test=finish]').click();
     await page.locator('[data-test=visited-at]').getByText('走访时间晚于现在。请改为实际入户走访的日期和时间。').waitFor();
 
-    await visitedAt.fill('2025-10-03T10:20');
+    await pickDateTime(page, 'visited-at', ['2025年', '10月', '3日'], ['10时', '20分']);
+    await expect(visitedAt.inputValue()).resolves.toBe('2025年10月3日 10:20');
     await toConfirm(page);
     await page.locator('[data-test=finish]').click();
     await page.locator('[data-test=visit-finished]').waitFor();
@@ -126,3 +127,22 @@ describe('更正走访 (correcting a saved visit)', () => {
     expectNoPageErrors(page);
   });
 });
+
+/** Picks a date and a time in the Chinese picker of the field `field` (tapping each option). */
+async function pickDateTime(page: Page, field: string, day: string[], time: string[]) {
+  await page.locator(`[data-test=${field}]`).click();
+  const picker = page.locator('[data-test=datetime-picker]');
+  await picker.waitFor();
+  const columns = picker.locator('.van-picker-column');
+  for (const [i, text] of day.entries()) {
+    await columns.nth(i).locator('.van-picker-column__item', { hasText: new RegExp(`^${text}$`) }).click();
+    await page.waitForTimeout(350);
+  }
+  await picker.locator('.van-tab', { hasText: '时间' }).click();
+  await page.waitForTimeout(350);
+  for (const [i, text] of time.entries()) {
+    await columns.nth(3 + i).locator('.van-picker-column__item', { hasText: new RegExp(`^${text}$`) }).click();
+    await page.waitForTimeout(350);
+  }
+  await picker.locator('.van-picker__confirm').click();
+}
