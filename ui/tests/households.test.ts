@@ -78,4 +78,15 @@ describe('农户页面 (household page)', () => {
     const page = await open('/households/unknown');
     await page.locator('[data-test=error][data-code=not_found]').getByText('请先同步后再试').waitFor();
   });
+  test("the household's phone is masked until tapped, then dials", async () => {
+    const page = await open(`/households/${HH(1)}`);
+    const phone = page.locator('[data-test=phone]');
+    await phone.waitFor();
+    await expect(phone.textContent()).resolves.toContain('138****6621');
+    await expect(phone.textContent()).resolves.not.toContain('13807976621');
+    await expect(page.locator('[data-test=phone-dial]').count()).resolves.toBe(0);
+    await phone.click();
+    await expect(page.locator('[data-test=phone]').textContent()).resolves.toContain('13807976621');
+    await expect(page.locator('[data-test=phone-dial]').getAttribute('href')).resolves.toBe('tel:13807976621');
+  });
 });

@@ -105,6 +105,25 @@ describe('上门走访 (new visit)', () => {
     await next(page);
     await page.locator('[data-test=error][data-code=disk_full]').getByText('请删除一些不用的照片、视频或应用').waitFor();
     await expect(page.locator('[data-test=step-present]').isVisible()).resolves.toBe(true);
+    // No "everything is saved" above a refusal that says it was not.
+    await expect(page.locator('[data-test=saved-note]').count()).resolves.toBe(0);
+  });
+
+  test('放弃本次走访 is away from the title and asks first', async () => {
+    const page = await open(`/households/${HH(2)}/visit`);
+    await page.locator('[data-test=step-present]').waitFor();
+    await expect(page.locator('[data-test=saved-note]').isVisible()).resolves.toBe(true);
+    await expect(page.locator('.van-nav-bar').textContent()).resolves.not.toContain('放弃');
+    await page.locator('[data-test=visit-discard]').click();
+    await page.locator('.van-dialog').getByText('放弃后本次填写的内容将被删除，确定放弃吗？').waitFor();
+    await page.locator('.van-dialog__cancel').click();
+    await expect(callsOf(page, 'draft_discard')).resolves.toHaveLength(0);
+    await expect(page.locator('[data-test=step-present]').isVisible()).resolves.toBe(true);
+    await page.locator('[data-test=visit-discard]').click();
+    await page.locator('.van-dialog__confirm').click();
+    await page.locator('[data-test=household]').waitFor();
+    await expect(callsOf(page, 'draft_discard')).resolves.toHaveLength(1);
+    expectNoPageErrors(page);
   });
 
   test('not an image: the app refuses the file and says so', async () => {

@@ -207,6 +207,8 @@ export default {
     tabs: { timeline: '动态', members: '家庭成员', pairings: '结对', tasks: '待办' },
     address: '地址',
     phone: '电话',
+    phoneReveal: '点按显示完整号码',
+    phoneDial: '点按拨打',
     group: '组',
     risks: '风险类型',
     noRisk: '无',
@@ -346,6 +348,7 @@ export default {
     prev: '上一步',
     next: '下一步',
     discard: '放弃本次走访',
+    discardCorrection: '放弃本次更正',
     discardConfirm: '放弃后本次填写的内容将被删除，确定放弃吗？',
   },
   contact: {

@@ -347,7 +347,7 @@ export function householdDetail(id: string): HouseholdDetail | null {
       township_name: '油山镇',
       group: row.group,
       address: `信丰县油山镇${row.village_name}${row.group}`,
-      phone: '138****6621',
+      phone: '13807976621',
       class: row.class,
       kind: row.kind,
       class_history: [
