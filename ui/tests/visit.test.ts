@@ -142,4 +142,63 @@ describe('上门走访 (new visit)', () => {
     await page.locator('[data-test=photo-input] input[type=file]').setInputFiles({ name: 'x.pdf', mimeType: 'image/jpeg', buffer: Buffer.from('%PDF') });
     await page.locator('[data-test=error]').getByText('只能添加 JPG、PNG 或 WebP 图片').first().waitFor();
   });
+  test('a standard visit (all fine, one photo, a signature) takes at most 14 taps from the task list', async () => {
+    const page = await open('/tasks');
+    let taps = 0;
+    const tap = async (selector: string) => {
+      taps += 1;
+      await page.locator(selector).first().click();
+    };
+    await tap('[data-test=task][data-kind=visit]');
+    await page.locator('[data-test=step-present]').waitFor();
+    await tap('[data-test=step-present] .van-cell');
+    await tap('[data-test=next]');
+    await tap('[data-test=checks-all-ok]');
+    for (const item of ['education', 'medical', 'housing', 'water']) {
+      await expect(page.locator(`[data-test=check-${item}-ok] .van-radio__icon--checked`).count()).resolves.toBe(1);
+    }
+    await tap('[data-test=next]'); // policies
+    await tap('[data-test=next]'); // 五净一规范
+    await tap('[data-test=next]'); // problems
+    await tap('[data-test=next]'); // photos
+    // One photo: a tap on the camera button, the camera's own shutter not counted.
+    taps += 1;
+    await page.locator('[data-test=photo-input] input[type=file]').setInputFiles({ name: 'a.jpg', mimeType: 'image/jpeg', buffer: JPEG });
+    await page.locator('[data-test=photo]').first().waitFor();
+    await tap('[data-test=next]');
+    // The signature: drawn (a stroke, not a tap), then kept.
+    const pad = page.locator('[data-test=signature-pad]');
+    const box = (await pad.boundingBox())!;
+    await page.mouse.move(box.x + 30, box.y + 100);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i++) await page.mouse.move(box.x + 30 + i * 20, box.y + 100 + (i % 2 ? 25 : -25));
+    await page.mouse.up();
+    await tap('[data-test=signature-save]');
+    await page.locator('[data-test=signature-saved]').waitFor();
+    await tap('[data-test=next]');
+    await tap('[data-test=finish]');
+    await page.locator('[data-test=visit-finished]').waitFor();
+    const [finish] = await callsOf(page, 'draft_finish');
+    expect(finish).toBeDefined();
+    const saved = (await callsOf(page, 'draft_save')).at(-1)!.args.req;
+    expect(Object.values(saved.checks).map((c) => (c as { status: string }).status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(taps).toBeLessThanOrEqual(14);
+    // The count, for whoever changes the flow.
+    console.log(`standard visit: ${taps} taps`);
+  });
+
+  test('四项均正常 sets every check, each still changeable', async () => {
+    const page = await open(`/households/${HH(3)}/visit`);
+    await page.locator('[data-test=step-present]').waitFor();
+    await next(page);
+    await answer(page, 'water', 'risk');
+    await page.locator('[data-test=checks-all-ok]').click();
+    await expect(page.locator('[data-test=check-water-note]').count()).resolves.toBe(0);
+    await answer(page, 'housing', 'risk');
+    await page.locator('[data-test=check-housing-note] textarea').fill('房屋漏雨');
+    await next(page);
+    const saved = (await callsOf(page, 'draft_save')).at(-1)!.args.req;
+    expect(saved.checks.housing).toEqual({ status: 'risk', note: '房屋漏雨' });
+    expect(saved.checks.water).toEqual({ status: 'ok', note: '' });
+  });
 });

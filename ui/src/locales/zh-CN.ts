@@ -348,6 +348,7 @@ export default {
     prev: '上一步',
     next: '下一步',
     discard: '放弃本次走访',
+    allOk: '四项均正常（均有保障）',
     discardCorrection: '放弃本次更正',
     discardConfirm: '放弃后本次填写的内容将被删除，确定放弃吗？',
   },
