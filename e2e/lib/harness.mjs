@@ -125,9 +125,13 @@ export async function shown(browser, selector, ms = 20_000) {
   return el;
 }
 
-/** Clicks the element for `selector` once it is displayed and enabled. */
+/**
+ * Clicks the element for `selector` once it is displayed and enabled, scrolled to the middle of
+ * the screen first (WebDriver's own scrolling may leave it under the fixed step buttons).
+ */
 export async function click(browser, selector, ms = 20_000) {
   const el = await shown(browser, selector, ms);
+  await el.scrollIntoView({ block: 'center' });
   await el.waitForClickable({ timeout: ms, timeoutMsg: `${selector} not clickable after ${ms} ms` });
   await el.click();
   return el;
