@@ -131,7 +131,8 @@ export async function shown(browser, selector, ms = 20_000) {
  */
 export async function click(browser, selector, ms = 20_000) {
   const el = await shown(browser, selector, ms);
-  await el.scrollIntoView({ block: 'center' });
+  // The page's own scrollIntoView (WebDriver wheel actions do not scroll in WebKitGTK).
+  await browser.execute((e) => e.scrollIntoView({ block: 'center' }), el);
   await el.waitForClickable({ timeout: ms, timeoutMsg: `${selector} not clickable after ${ms} ms` });
   await el.click();
   return el;
